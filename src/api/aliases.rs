@@ -1,0 +1,207 @@
+//! Aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases. Names under `alias/aws/`
+//! belong to AWS managed keys: customers cannot create, retarget or delete them.
+
+use serde::{Deserialize, Serialize};
+
+use super::keys::validate_key_id;
+use super::paging::{self, PageInfo};
+use super::{Ctx, Empty};
+use crate::clock::Timestamp;
+use crate::error::{ErrorCode, KmsError, Result};
+use crate::model::ids::{is_alias_charset, is_alias_name, is_aws_managed_alias};
+use crate::model::state;
+use crate::model::{Operation, Scope};
+use crate::protocol::validate::{Validate, Violations};
+use crate::service::alias_not_found;
+use crate::store::Alias;
+
+fn validate_alias_name(v: &mut Violations, name: &Option<String>) {
+    v.required("aliasName", name);
+    v.length("aliasName", name.as_deref(), 1, 256);
+    v.pattern(
+        "aliasName",
+        name.as_deref(),
+        "^[a-zA-Z0-9:/_-]+$",
+        is_alias_charset,
+    );
+}
+
+/// The checks AWS makes on an alias name a customer wants to create, move or delete.
+fn check_customer_alias_name(name: &str) -> Result<()> {
+    if !name.starts_with("alias/") {
+        return Err(KmsError::validation(
+            "Alias must start with the prefix \"alias/\". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html",
+        ));
+    }
+    if is_aws_managed_alias(name) {
+        return Err(KmsError::new(
+            ErrorCode::NotAuthorized,
+            "The alias/aws/ prefix is reserved for AWS managed keys.",
+        ));
+    }
+    if !is_alias_name(name) {
+        return Err(KmsError::new(
+            ErrorCode::InvalidAliasName,
+            format!("Alias name {name} is not valid."),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AliasTargetRequest {
+    alias_name: Option<String>,
+    target_key_id: Option<String>,
+}
+
+impl Validate for AliasTargetRequest {
+    fn validate(&self, v: &mut Violations) {
+        validate_alias_name(v, &self.alias_name);
+        validate_key_id(v, "targetKeyId", &self.target_key_id);
+    }
+}
+
+pub async fn create_alias(ctx: Ctx, req: AliasTargetRequest) -> Result<Empty> {
+    let name = req.alias_name.unwrap_or_default();
+    check_customer_alias_name(&name)?;
+    let mut txn = ctx.svc.store.begin().await?;
+    let target = ctx
+        .svc
+        .resolve_key_only(&ctx.scope, &req.target_key_id.unwrap_or_default())?;
+    state::check(Operation::CreateAlias, &target)?;
+    if txn.alias(&ctx.scope, &name).is_some() {
+        return Err(KmsError::new(
+            ErrorCode::AlreadyExists,
+            format!(
+                "An alias with the name {} already exists",
+                ctx.scope.alias_arn(&name)
+            ),
+        ));
+    }
+    let now = ctx.svc.now();
+    txn.save_alias(
+        &ctx.scope,
+        Alias {
+            name,
+            target_key_id: target.id.clone(),
+            created_at: now,
+            updated_at: now,
+        },
+    )
+    .await?;
+    Ok(Empty {})
+}
+
+pub async fn update_alias(ctx: Ctx, req: AliasTargetRequest) -> Result<Empty> {
+    let name = req.alias_name.unwrap_or_default();
+    check_customer_alias_name(&name)?;
+    let mut txn = ctx.svc.store.begin().await?;
+    let alias = txn
+        .alias(&ctx.scope, &name)
+        .ok_or_else(|| alias_not_found(&ctx.scope, &name))?;
+    let target = ctx
+        .svc
+        .resolve_key_only(&ctx.scope, &req.target_key_id.unwrap_or_default())?;
+    state::check(Operation::UpdateAlias, &target)?;
+    txn.save_alias(
+        &ctx.scope,
+        Alias {
+            target_key_id: target.id.clone(),
+            updated_at: ctx.svc.now(),
+            ..alias
+        },
+    )
+    .await?;
+    Ok(Empty {})
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeleteAliasRequest {
+    alias_name: Option<String>,
+}
+
+impl Validate for DeleteAliasRequest {
+    fn validate(&self, v: &mut Violations) {
+        validate_alias_name(v, &self.alias_name);
+    }
+}
+
+pub async fn delete_alias(ctx: Ctx, req: DeleteAliasRequest) -> Result<Empty> {
+    let name = req.alias_name.unwrap_or_default();
+    check_customer_alias_name(&name)?;
+    let mut txn = ctx.svc.store.begin().await?;
+    if txn.alias(&ctx.scope, &name).is_none() {
+        return Err(alias_not_found(&ctx.scope, &name));
+    }
+    txn.delete_alias(&ctx.scope, &name).await?;
+    Ok(Empty {})
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListAliasesRequest {
+    key_id: Option<String>,
+    limit: Option<i64>,
+    marker: Option<String>,
+}
+
+impl Validate for ListAliasesRequest {
+    fn validate(&self, v: &mut Violations) {
+        v.length("keyId", self.key_id.as_deref(), 1, 2048);
+        paging::validate(v, self.limit, self.marker.as_deref());
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AliasListEntry {
+    alias_name: String,
+    alias_arn: String,
+    target_key_id: String,
+    creation_date: Timestamp,
+    last_updated_date: Timestamp,
+}
+
+impl AliasListEntry {
+    fn new(scope: &Scope, alias: Alias) -> Self {
+        Self {
+            alias_arn: scope.alias_arn(&alias.name),
+            alias_name: alias.name,
+            target_key_id: alias.target_key_id,
+            creation_date: alias.created_at,
+            last_updated_date: alias.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ListAliasesResponse {
+    aliases: Vec<AliasListEntry>,
+    #[serde(flatten)]
+    page: PageInfo,
+}
+
+pub async fn list_aliases(ctx: Ctx, req: ListAliasesRequest) -> Result<ListAliasesResponse> {
+    let target = match &req.key_id {
+        Some(id) => Some(ctx.svc.resolve_key_only(&ctx.scope, id)?),
+        None => None,
+    };
+    let from = paging::marker(req.marker.as_deref(), is_alias_name)?;
+    let limit = paging::page_size(req.limit, 50, 100);
+    let (aliases, next) = ctx.svc.store.aliases_from(
+        &ctx.scope,
+        from,
+        target.as_ref().map(|k| k.id.as_str()),
+        limit,
+    );
+    Ok(ListAliasesResponse {
+        aliases: aliases
+            .into_iter()
+            .map(|a| AliasListEntry::new(&ctx.scope, a))
+            .collect(),
+        page: PageInfo::new(next),
+    })
+}

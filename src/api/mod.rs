@@ -1,0 +1,121 @@
+//! Operation handlers, one file per family. Each handler takes the request context and
+//! a validated request and returns its response; [`dispatch`] is the one place that maps
+//! an [`Operation`] to its handler.
+
+mod aliases;
+mod encryption;
+mod keys;
+mod paging;
+mod policies;
+mod tags;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{KmsError, Result};
+use crate::model::{Operation, Scope};
+use crate::protocol::{self, validate::Validate};
+use crate::service::Service;
+
+/// What every handler gets: the service and the account/region of the request.
+#[derive(Clone)]
+pub struct Ctx {
+    pub svc: Arc<Service>,
+    pub scope: Scope,
+}
+
+/// An empty response body, for operations that return nothing.
+#[derive(Debug, Serialize)]
+pub struct Empty {}
+
+/// Decodes and validates the body, runs the handler, encodes its response.
+async fn call<Req, Resp, Fut>(
+    ctx: Ctx,
+    body: &[u8],
+    handler: fn(Ctx, Req) -> Fut,
+) -> Result<Vec<u8>>
+where
+    Req: DeserializeOwned + Validate,
+    Resp: Serialize,
+    Fut: Future<Output = Result<Resp>>,
+{
+    let request: Req = protocol::parse(body)?;
+    protocol::validate::check(&request)?;
+    let response = handler(ctx, request).await?;
+    serde_json::to_vec(&response).map_err(KmsError::internal)
+}
+
+pub async fn dispatch(
+    svc: Arc<Service>,
+    scope: Scope,
+    op: Operation,
+    body: Bytes,
+) -> Result<Vec<u8>> {
+    use Operation as Op;
+    let ctx = Ctx { svc, scope };
+    let body = body.as_ref();
+    match op {
+        Op::CreateKey => call(ctx, body, keys::create_key).await,
+        Op::DescribeKey => call(ctx, body, keys::describe_key).await,
+        Op::ListKeys => call(ctx, body, keys::list_keys).await,
+        Op::EnableKey => call(ctx, body, keys::enable_key).await,
+        Op::DisableKey => call(ctx, body, keys::disable_key).await,
+        Op::UpdateKeyDescription => call(ctx, body, keys::update_key_description).await,
+        Op::ScheduleKeyDeletion => call(ctx, body, keys::schedule_key_deletion).await,
+        Op::CancelKeyDeletion => call(ctx, body, keys::cancel_key_deletion).await,
+        Op::Encrypt => call(ctx, body, encryption::encrypt).await,
+        Op::Decrypt => call(ctx, body, encryption::decrypt).await,
+        Op::ReEncrypt => call(ctx, body, encryption::re_encrypt).await,
+        Op::GenerateDataKey => call(ctx, body, encryption::generate_data_key).await,
+        Op::GenerateDataKeyWithoutPlaintext => {
+            call(ctx, body, encryption::generate_data_key_without_plaintext).await
+        }
+        Op::GenerateRandom => call(ctx, body, encryption::generate_random).await,
+        Op::CreateAlias => call(ctx, body, aliases::create_alias).await,
+        Op::UpdateAlias => call(ctx, body, aliases::update_alias).await,
+        Op::DeleteAlias => call(ctx, body, aliases::delete_alias).await,
+        Op::ListAliases => call(ctx, body, aliases::list_aliases).await,
+        Op::TagResource => call(ctx, body, tags::tag_resource).await,
+        Op::UntagResource => call(ctx, body, tags::untag_resource).await,
+        Op::ListResourceTags => call(ctx, body, tags::list_resource_tags).await,
+        Op::GetKeyPolicy => call(ctx, body, policies::get_key_policy).await,
+        Op::PutKeyPolicy => call(ctx, body, policies::put_key_policy).await,
+        Op::ListKeyPolicies => call(ctx, body, policies::list_key_policies).await,
+        other => Err(KmsError::unsupported(format!(
+            "{} is not supported by trent yet.",
+            other.name()
+        ))),
+    }
+}
+
+/// The operations [`dispatch`] serves, for the compatibility table and its test.
+pub const SUPPORTED: &[Operation] = &[
+    Operation::CreateKey,
+    Operation::DescribeKey,
+    Operation::ListKeys,
+    Operation::EnableKey,
+    Operation::DisableKey,
+    Operation::UpdateKeyDescription,
+    Operation::ScheduleKeyDeletion,
+    Operation::CancelKeyDeletion,
+    Operation::Encrypt,
+    Operation::Decrypt,
+    Operation::ReEncrypt,
+    Operation::GenerateDataKey,
+    Operation::GenerateDataKeyWithoutPlaintext,
+    Operation::GenerateRandom,
+    Operation::CreateAlias,
+    Operation::UpdateAlias,
+    Operation::DeleteAlias,
+    Operation::ListAliases,
+    Operation::TagResource,
+    Operation::UntagResource,
+    Operation::ListResourceTags,
+    Operation::GetKeyPolicy,
+    Operation::PutKeyPolicy,
+    Operation::ListKeyPolicies,
+];

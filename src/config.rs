@@ -1,0 +1,58 @@
+//! Configuration: every flag also reads an environment variable (`--listen` /
+//! `TRENT_LISTEN`, ...), so compose files and scripts can use either.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Parser;
+
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "trent",
+    version,
+    about = "A local, AWS-compatible Key Management Service",
+    long_about = "trent speaks the AWS KMS API (AWS JSON 1.1) so that the AWS CLI, the AWS SDKs and \
+the tools built on them work against it with an endpoint override. State persists in SQLite."
+)]
+pub struct Config {
+    /// Address to serve on. Port 0 picks a free port.
+    #[arg(long, env = "TRENT_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Directory holding the SQLite database (created if missing).
+    #[arg(long, env = "TRENT_DATA_DIR", default_value = "./trent-data")]
+    pub data_dir: PathBuf,
+
+    /// Keep everything in memory; nothing is written to disk.
+    #[arg(long, env = "TRENT_IN_MEMORY", default_value_t = false)]
+    pub in_memory: bool,
+
+    /// Account for requests whose access key id is not a 12-digit account id.
+    #[arg(long, env = "TRENT_ACCOUNT_ID", default_value = "111122223333")]
+    pub account_id: String,
+
+    /// Region for requests that carry no SigV4 credential scope.
+    #[arg(long, env = "TRENT_REGION", default_value = "us-east-1")]
+    pub region: String,
+
+    /// Log filter, as a tracing EnvFilter directive (e.g. `info`, `trent=debug`).
+    #[arg(long, env = "TRENT_LOG", default_value = "info")]
+    pub log: String,
+
+    /// Serve the test controls under /_trent/ (moving the clock). On by default.
+    #[arg(long, env = "TRENT_TEST_CONTROLS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub test_controls: bool,
+}
+
+impl Config {
+    /// The defaults with the given flags, as the command line would parse them.
+    pub fn from_args<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Self::try_parse_from(
+            std::iter::once("trent".into()).chain(args.into_iter().map(Into::into)),
+        )
+    }
+}

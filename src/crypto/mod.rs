@@ -1,0 +1,34 @@
+//! Cryptography, all from RustCrypto crates: secrets that cannot leak through `Debug`,
+//! symmetric key material, and the ciphertext blob format.
+
+pub mod blob;
+pub mod secret;
+pub mod symmetric;
+
+pub use secret::Secret;
+
+use rand::Rng;
+
+/// `len` bytes from the thread-local CSPRNG (ChaCha, seeded from the OS).
+pub fn random_bytes(len: usize) -> Secret {
+    let mut bytes = vec![0u8; len];
+    rand::rng().fill_bytes(&mut bytes);
+    Secret::new(bytes)
+}
+
+pub fn random_array<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes
+}
+
+/// Lowercase hex, for key material ids.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
+}

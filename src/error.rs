@@ -1,0 +1,133 @@
+//! The one error type. Every failure a request can meet is a [`KmsError`]: an AWS
+//! exception name (the `__type` of the error body), its HTTP status and a message.
+
+use axum::http::StatusCode;
+
+/// The AWS exception names trent can answer with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    AccessDenied,
+    AlreadyExists,
+    CustomKeyStoreNotFound,
+    Disabled,
+    DryRunOperation,
+    IncorrectKey,
+    InvalidAliasName,
+    InvalidArn,
+    InvalidCiphertext,
+    InvalidGrantToken,
+    InvalidKeyUsage,
+    InvalidMarker,
+    KeyUnavailable,
+    KmsInternal,
+    KmsInvalidState,
+    LimitExceeded,
+    MalformedPolicyDocument,
+    NotAuthorized,
+    NotFound,
+    Serialization,
+    Tag,
+    UnknownOperation,
+    UnsupportedOperation,
+    Validation,
+}
+
+impl ErrorCode {
+    /// The exception name as AWS writes it in `__type`.
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            Self::AccessDenied => "AccessDeniedException",
+            Self::AlreadyExists => "AlreadyExistsException",
+            Self::CustomKeyStoreNotFound => "CustomKeyStoreNotFoundException",
+            Self::Disabled => "DisabledException",
+            Self::DryRunOperation => "DryRunOperationException",
+            Self::IncorrectKey => "IncorrectKeyException",
+            Self::InvalidAliasName => "InvalidAliasNameException",
+            Self::InvalidArn => "InvalidArnException",
+            Self::InvalidCiphertext => "InvalidCiphertextException",
+            Self::InvalidGrantToken => "InvalidGrantTokenException",
+            Self::InvalidKeyUsage => "InvalidKeyUsageException",
+            Self::InvalidMarker => "InvalidMarkerException",
+            Self::KeyUnavailable => "KeyUnavailableException",
+            Self::KmsInternal => "KMSInternalException",
+            Self::KmsInvalidState => "KMSInvalidStateException",
+            Self::LimitExceeded => "LimitExceededException",
+            Self::MalformedPolicyDocument => "MalformedPolicyDocumentException",
+            Self::NotAuthorized => "NotAuthorizedException",
+            Self::NotFound => "NotFoundException",
+            Self::Serialization => "SerializationException",
+            Self::Tag => "TagException",
+            Self::UnknownOperation => "UnknownOperationException",
+            Self::UnsupportedOperation => "UnsupportedOperationException",
+            Self::Validation => "ValidationException",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::KmsInternal => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+/// A failed request: what AWS would answer. Messages never carry key material or plaintext.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", code.aws_name())]
+pub struct KmsError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl KmsError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::NotFound, message)
+    }
+
+    pub fn validation(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Validation, message)
+    }
+
+    pub fn invalid_state(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::KmsInvalidState, message)
+    }
+
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::UnsupportedOperation, message)
+    }
+
+    /// AWS answers a bad ciphertext with no message at all.
+    pub fn invalid_ciphertext() -> Self {
+        Self::new(ErrorCode::InvalidCiphertext, "")
+    }
+
+    pub fn dry_run() -> Self {
+        Self::new(
+            ErrorCode::DryRunOperation,
+            "The request would have succeeded, but the DryRun option is set.",
+        )
+    }
+
+    /// A storage failure: logged with its cause, answered as AWS answers its own faults.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "internal error");
+        Self::new(
+            ErrorCode::KmsInternal,
+            "The request was rejected because an internal exception occurred. The request can be retried.",
+        )
+    }
+
+    /// `Invalid keyId '<id>'`: the identifier is not of a form that names a key here.
+    pub fn invalid_key_id(id: &str) -> Self {
+        Self::not_found(format!("Invalid keyId '{id}'"))
+    }
+}
+
+pub type Result<T, E = KmsError> = std::result::Result<T, E>;

@@ -1,0 +1,133 @@
+//! trent: a local, AWS-compatible Key Management Service.
+//!
+//! A request flows through four layers, each in its own module:
+//!
+//! 1. [`protocol`]: `POST /` with `X-Amz-Target: TrentService.<Op>` becomes an
+//!    [`model::Operation`], a [`model::Scope`] (account, region) and a body.
+//! 2. [`api`]: one handler per operation, grouped by family; each request type
+//!    declares its model constraints ([`protocol::validate`]).
+//! 3. [`model`]: identifiers, enumerations, keys and the key state machine
+//!    ([`model::state`]); [`crypto`]: the ciphertext format and algorithms.
+//! 4. [`store`]: an in-memory cache in front of SQLite; every write commits first.
+//!
+//! [`start`] builds all of it and serves on a listener; tests use it in-process.
+
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod control;
+pub mod crypto;
+pub mod error;
+pub mod model;
+pub mod protocol;
+pub mod service;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use config::Config;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// How often expired keys are purged in the background (lookups hide them at once).
+const SWEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// A running server.
+pub struct Server {
+    addr: SocketAddr,
+    service: Arc<Service>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+    sweeper: JoinHandle<()>,
+}
+
+pub use service::Service;
+
+impl Server {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn service(&self) -> &Arc<Service> {
+        &self.service
+    }
+
+    /// Stops accepting, finishes in-flight requests and closes the database.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+        self.sweeper.abort();
+        self.service.store.close().await;
+    }
+
+    /// Runs until the server task ends (it ends only when stopped).
+    pub async fn wait(mut self) {
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// The HTTP routes: the KMS API, a health check, and the test controls if enabled.
+pub fn router(service: Arc<Service>) -> Router {
+    let mut router = Router::new()
+        .route("/", post(protocol::handle))
+        .route("/_trent/health", get(|| async { "ok" }));
+    if service.config.test_controls {
+        router = router.route(
+            "/_trent/clock",
+            get(control::get_clock).post(control::set_clock),
+        );
+    }
+    router.with_state(service)
+}
+
+/// Opens the store, binds the listener and serves in the background.
+pub async fn start(config: Config) -> Result<Server, BoxError> {
+    let clock = Arc::new(clock::Clock::default());
+    let data_dir = (!config.in_memory).then_some(config.data_dir.as_path());
+    let store = store::Store::open(data_dir, clock.clone()).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let addr = listener.local_addr()?;
+    let service = Arc::new(Service {
+        config,
+        clock,
+        store,
+    });
+    let (tx, rx) = oneshot::channel::<()>();
+    let app = router(service.clone());
+    let task = tokio::spawn(async move {
+        let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+            let _ = rx.await;
+        });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "server stopped");
+        }
+    });
+    let sweeper = tokio::spawn({
+        let service = service.clone();
+        async move {
+            let mut tick = tokio::time::interval(SWEEP_EVERY);
+            loop {
+                tick.tick().await;
+                if let Err(e) = service.store.sweep().await {
+                    tracing::warn!(error = %e, "sweep failed");
+                }
+            }
+        }
+    });
+    Ok(Server {
+        addr,
+        service,
+        shutdown: Some(tx),
+        task,
+        sweeper,
+    })
+}

@@ -1,0 +1,190 @@
+//! Identifiers: the account/region a request acts in, and the four ways a request can
+//! name a key (key id, key ARN, alias name, alias ARN).
+
+use crate::error::{KmsError, Result};
+
+/// The account and region a request acts in. Every key and alias lives in exactly one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Scope {
+    pub account: String,
+    pub region: String,
+}
+
+impl Scope {
+    pub fn new(account: impl Into<String>, region: impl Into<String>) -> Self {
+        Self {
+            account: account.into(),
+            region: region.into(),
+        }
+    }
+
+    pub fn key_arn(&self, key_id: &str) -> String {
+        format!("arn:aws:kms:{}:{}:key/{key_id}", self.region, self.account)
+    }
+
+    /// `alias_name` includes its `alias/` prefix.
+    pub fn alias_arn(&self, alias_name: &str) -> String {
+        format!("arn:aws:kms:{}:{}:{alias_name}", self.region, self.account)
+    }
+}
+
+/// Which identifier forms an operation accepts for its KeyId member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepts {
+    /// Key id or key ARN only (EnableKey, TagResource, CreateAlias's target, ...).
+    KeyOnly,
+    /// Also an alias name or alias ARN (DescribeKey, Encrypt, GenerateDataKey, ...).
+    KeyOrAlias,
+}
+
+/// A parsed key identifier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyRef {
+    Key { scope: Option<Scope>, id: String },
+    Alias { scope: Option<Scope>, name: String },
+}
+
+impl KeyRef {
+    /// Parses `input` as the forms `accepts` allows; anything else is
+    /// `NotFoundException: Invalid keyId '<input>'`, as AWS answers.
+    pub fn parse(input: &str, accepts: Accepts) -> Result<Self> {
+        let invalid = || KmsError::invalid_key_id(input);
+        let parsed = if let Some(rest) = input.strip_prefix("arn:") {
+            let mut parts = rest.splitn(5, ':');
+            let (partition, service, region, account, resource) = (
+                parts.next().unwrap_or_default(),
+                parts.next().unwrap_or_default(),
+                parts.next().unwrap_or_default(),
+                parts.next().unwrap_or_default(),
+                parts.next().ok_or_else(invalid)?,
+            );
+            if !partition.starts_with("aws") || service != "kms" || region.is_empty() {
+                return Err(invalid());
+            }
+            if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(invalid());
+            }
+            let scope = Some(Scope::new(account, region));
+            if let Some(id) = resource.strip_prefix("key/") {
+                if !is_key_id(id) {
+                    return Err(invalid());
+                }
+                KeyRef::Key {
+                    scope,
+                    id: id.to_owned(),
+                }
+            } else if resource.starts_with("alias/") && is_alias_name(resource) {
+                KeyRef::Alias {
+                    scope,
+                    name: resource.to_owned(),
+                }
+            } else {
+                return Err(invalid());
+            }
+        } else if input.starts_with("alias/") {
+            if !is_alias_name(input) {
+                return Err(invalid());
+            }
+            KeyRef::Alias {
+                scope: None,
+                name: input.to_owned(),
+            }
+        } else if is_key_id(input) {
+            KeyRef::Key {
+                scope: None,
+                id: input.to_owned(),
+            }
+        } else {
+            return Err(invalid());
+        };
+        if accepts == Accepts::KeyOnly && matches!(parsed, KeyRef::Alias { .. }) {
+            return Err(invalid());
+        }
+        Ok(parsed)
+    }
+}
+
+/// A key id: a lowercase UUID, or `mrk-` and 32 hex digits for a multi-Region key.
+pub fn is_key_id(s: &str) -> bool {
+    if let Some(hex) = s.strip_prefix("mrk-") {
+        return hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    }
+    let b = s.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// The characters the model allows in an alias name (`^[a-zA-Z0-9:/_-]+$`).
+pub fn is_alias_charset(s: &str) -> bool {
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'/' | b'_' | b'-'))
+}
+
+/// A usable alias name: `alias/` followed by at least one allowed character, no `:`.
+pub fn is_alias_name(s: &str) -> bool {
+    s.strip_prefix("alias/")
+        .is_some_and(|rest| !rest.is_empty() && is_alias_charset(rest) && !rest.contains(':'))
+}
+
+/// Names under `alias/aws/` belong to AWS managed keys.
+pub fn is_aws_managed_alias(name: &str) -> bool {
+    name.starts_with("alias/aws/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "1234abcd-12ab-34cd-56ef-1234567890ab";
+
+    #[test]
+    fn parses_every_identifier_form() {
+        assert_eq!(
+            KeyRef::parse(ID, Accepts::KeyOnly).unwrap(),
+            KeyRef::Key {
+                scope: None,
+                id: ID.into()
+            }
+        );
+        let arn = format!("arn:aws:kms:eu-west-1:111122223333:key/{ID}");
+        assert_eq!(
+            KeyRef::parse(&arn, Accepts::KeyOnly).unwrap(),
+            KeyRef::Key {
+                scope: Some(Scope::new("111122223333", "eu-west-1")),
+                id: ID.into()
+            }
+        );
+        assert!(matches!(
+            KeyRef::parse("alias/demo", Accepts::KeyOrAlias).unwrap(),
+            KeyRef::Alias { scope: None, .. }
+        ));
+        assert!(matches!(
+            KeyRef::parse(
+                "arn:aws:kms:us-east-1:111122223333:alias/demo",
+                Accepts::KeyOrAlias
+            )
+            .unwrap(),
+            KeyRef::Alias { scope: Some(_), .. }
+        ));
+        assert!(KeyRef::parse("mrk-1234abcd12ab34cd56ef1234567890ab", Accepts::KeyOnly).is_ok());
+    }
+
+    #[test]
+    fn rejects_malformed_and_misplaced_identifiers() {
+        for bad in [
+            "foo",
+            "1234",
+            "arn:aws:kms:us-east-1:1:key/x",
+            "alias/",
+            "alias/a:b",
+        ] {
+            let err = KeyRef::parse(bad, Accepts::KeyOrAlias).unwrap_err();
+            assert_eq!(err.message, format!("Invalid keyId '{bad}'"));
+        }
+        assert!(KeyRef::parse("alias/demo", Accepts::KeyOnly).is_err());
+    }
+}

@@ -1,0 +1,142 @@
+//! A KMS key as trent holds it, and the `KeyMetadata` AWS reports for it.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::enums::{
+    CustomerMasterKeySpec, EncryptionAlgorithm, KeyManager, KeySpec, KeyState, KeyUsage,
+    MultiRegionKeyType, Origin,
+};
+use super::ids::Scope;
+use crate::clock::Timestamp;
+use crate::crypto::symmetric::KeyMaterial;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Tag {
+    pub tag_key: String,
+    pub tag_value: String,
+}
+
+/// One key. Held immutably behind an `Arc` in the cache; a change clones, edits and swaps it.
+#[derive(Debug, Clone)]
+pub struct Key {
+    pub scope: Scope,
+    pub id: String,
+    pub arn: String,
+    pub created_at: Timestamp,
+    pub description: String,
+    pub state: KeyState,
+    pub deletion_date: Option<Timestamp>,
+    pub pending_window_days: Option<u32>,
+    pub spec: KeySpec,
+    pub usage: KeyUsage,
+    pub origin: Origin,
+    pub manager: KeyManager,
+    pub multi_region: bool,
+    pub policy: String,
+    /// In the order they were first added.
+    pub tags: Vec<Tag>,
+    /// Every material this key has had; the current one is last.
+    pub materials: Vec<Arc<KeyMaterial>>,
+}
+
+impl Key {
+    /// A key whose deletion date has passed no longer exists, even before the sweeper runs.
+    pub fn is_deleted(&self, now: Timestamp) -> bool {
+        self.state == KeyState::PendingDeletion && self.deletion_date.is_some_and(|d| d <= now)
+    }
+
+    pub fn current_material(&self) -> Option<&Arc<KeyMaterial>> {
+        self.materials.last()
+    }
+
+    pub fn material(&self, id: &[u8; 32]) -> Option<&Arc<KeyMaterial>> {
+        self.materials.iter().find(|m| m.id() == id)
+    }
+
+    pub fn encryption_algorithms(&self) -> Option<Vec<EncryptionAlgorithm>> {
+        match (self.usage, self.spec) {
+            (KeyUsage::EncryptDecrypt, KeySpec::SymmetricDefault) => {
+                Some(vec![EncryptionAlgorithm::SymmetricDefault])
+            }
+            _ => None,
+        }
+    }
+
+    pub fn metadata(&self) -> KeyMetadata<'_> {
+        KeyMetadata {
+            aws_account_id: &self.scope.account,
+            key_id: &self.id,
+            arn: &self.arn,
+            creation_date: self.created_at,
+            enabled: self.state == KeyState::Enabled,
+            description: &self.description,
+            key_usage: self.usage,
+            key_state: self.state,
+            deletion_date: self.deletion_date,
+            origin: self.origin,
+            key_manager: self.manager,
+            customer_master_key_spec: self.spec.customer_master_key_spec(),
+            key_spec: self.spec,
+            encryption_algorithms: self.encryption_algorithms(),
+            multi_region: self.multi_region,
+            multi_region_configuration: self.multi_region.then(|| MultiRegionConfiguration {
+                multi_region_key_type: MultiRegionKeyType::Primary,
+                primary_key: MultiRegionKey {
+                    arn: &self.arn,
+                    region: &self.scope.region,
+                },
+                replica_keys: Vec::new(),
+            }),
+            pending_deletion_window_in_days: self.pending_window_days,
+            current_key_material_id: self.current_material().map(|m| m.id_hex()),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyMetadata<'a> {
+    #[serde(rename = "AWSAccountId")]
+    aws_account_id: &'a str,
+    key_id: &'a str,
+    arn: &'a str,
+    creation_date: Timestamp,
+    enabled: bool,
+    description: &'a str,
+    key_usage: KeyUsage,
+    key_state: KeyState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deletion_date: Option<Timestamp>,
+    origin: Origin,
+    key_manager: KeyManager,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    customer_master_key_spec: Option<CustomerMasterKeySpec>,
+    key_spec: KeySpec,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    encryption_algorithms: Option<Vec<EncryptionAlgorithm>>,
+    multi_region: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    multi_region_configuration: Option<MultiRegionConfiguration<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pending_deletion_window_in_days: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    current_key_material_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MultiRegionConfiguration<'a> {
+    multi_region_key_type: MultiRegionKeyType,
+    primary_key: MultiRegionKey<'a>,
+    replica_keys: Vec<MultiRegionKey<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct MultiRegionKey<'a> {
+    arn: &'a str,
+    region: &'a str,
+}

@@ -1,0 +1,232 @@
+//! The key state machine: for each operation and key state, success or the exception AWS
+//! raises ("Key states of AWS KMS keys" in the AWS KMS developer guide). Handlers call
+//! [`check`] and never test states themselves.
+
+use super::enums::{KeyManager, KeyState};
+use super::key::Key;
+use super::operation::Operation;
+use crate::error::{ErrorCode, KmsError, Result};
+
+/// How an operation reacts to key states: one column of the AWS table each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rule {
+    /// Works in every state (describe, list, read policy, delete alias, ...).
+    Any,
+    /// Cryptographic use: only an enabled key.
+    Use,
+    /// EnableKey / DisableKey.
+    Toggle,
+    ScheduleDeletion,
+    CancelDeletion,
+    /// Metadata changes (aliases, tags, description): anything but a key on its way out.
+    Manage,
+    /// Rotation settings and on-demand rotation.
+    Rotation,
+}
+
+fn rule(op: Operation) -> Rule {
+    use Operation::*;
+    match op {
+        Encrypt
+        | Decrypt
+        | ReEncrypt
+        | GenerateDataKey
+        | GenerateDataKeyWithoutPlaintext
+        | GenerateDataKeyPair
+        | GenerateDataKeyPairWithoutPlaintext
+        | Sign
+        | Verify
+        | GenerateMac
+        | VerifyMac
+        | DeriveSharedSecret
+        | GetPublicKey
+        | CreateGrant
+        | ReplicateKey
+        | UpdatePrimaryRegion => Rule::Use,
+        EnableKey | DisableKey => Rule::Toggle,
+        ScheduleKeyDeletion => Rule::ScheduleDeletion,
+        CancelKeyDeletion => Rule::CancelDeletion,
+        CreateAlias
+        | UpdateAlias
+        | TagResource
+        | UntagResource
+        | UpdateKeyDescription
+        | GetParametersForImport
+        | ImportKeyMaterial
+        | DeleteImportedKeyMaterial => Rule::Manage,
+        EnableKeyRotation | DisableKeyRotation | RotateKeyOnDemand => Rule::Rotation,
+        _ => Rule::Any,
+    }
+}
+
+/// Operations a customer may not perform on an AWS managed key: its key policy allows
+/// only use through AWS services, so AWS answers AccessDeniedException.
+fn denied_on_aws_managed(op: Operation) -> bool {
+    use Operation::*;
+    matches!(
+        op,
+        EnableKey
+            | DisableKey
+            | ScheduleKeyDeletion
+            | CancelKeyDeletion
+            | CreateAlias
+            | UpdateAlias
+            | TagResource
+            | UntagResource
+            | UpdateKeyDescription
+            | PutKeyPolicy
+            | EnableKeyRotation
+            | DisableKeyRotation
+            | RotateKeyOnDemand
+            | ReplicateKey
+            | UpdatePrimaryRegion
+            | CreateGrant
+    )
+}
+
+/// Succeeds if `op` may act on `key` in its current state, else the AWS exception.
+pub fn check(op: Operation, key: &Key) -> Result<()> {
+    use KeyState::*;
+    if key.manager == KeyManager::Aws && denied_on_aws_managed(op) {
+        return Err(KmsError::new(
+            ErrorCode::AccessDenied,
+            format!(
+                "User: arn:aws:iam::{}:root is not authorized to perform: kms:{} on resource: {} because no resource-based policy allows the kms:{} action",
+                key.scope.account,
+                op.name(),
+                key.arn,
+                op.name()
+            ),
+        ));
+    }
+    let state = key.state;
+    let invalid = || KmsError::invalid_state(format!("{} is {}.", key.arn, state.phrase()));
+    match (rule(op), state) {
+        (Rule::Any, _) => Ok(()),
+        (Rule::Use, Enabled | Updating) => Ok(()),
+        (Rule::Use | Rule::Rotation, Disabled) => Err(KmsError::new(
+            ErrorCode::Disabled,
+            format!("{} is disabled.", key.arn),
+        )),
+        (Rule::Use, Unavailable) => Err(KmsError::new(
+            ErrorCode::KeyUnavailable,
+            format!("{} is unavailable.", key.arn),
+        )),
+        (Rule::Toggle, Enabled | Disabled | Updating) => Ok(()),
+        (Rule::ScheduleDeletion, Enabled | Disabled | PendingImport | Unavailable | Updating) => {
+            Ok(())
+        }
+        (Rule::CancelDeletion, PendingDeletion) => Ok(()),
+        (Rule::CancelDeletion, _) => Err(KmsError::invalid_state(format!(
+            "{} is not pending deletion.",
+            key.arn
+        ))),
+        (Rule::Manage, Enabled | Disabled | PendingImport | Unavailable | Updating) => Ok(()),
+        (Rule::Rotation, Enabled | Unavailable | Updating) => Ok(()),
+        _ => Err(invalid()),
+    }
+}
+
+/// The state a key moves to for a lifecycle operation (after [`check`] passed).
+pub fn next_state(op: Operation, current: KeyState) -> KeyState {
+    match op {
+        Operation::EnableKey => KeyState::Enabled,
+        Operation::DisableKey => KeyState::Disabled,
+        Operation::ScheduleKeyDeletion => KeyState::PendingDeletion,
+        // AWS returns a key whose deletion was cancelled as Disabled, never Enabled.
+        Operation::CancelKeyDeletion => KeyState::Disabled,
+        _ => current,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::Timestamp;
+    use crate::model::enums::{KeySpec, KeyUsage, Origin};
+    use crate::model::ids::Scope;
+
+    fn key(state: KeyState) -> Key {
+        let scope = Scope::new("111122223333", "us-east-1");
+        Key {
+            arn: scope.key_arn("k"),
+            scope,
+            id: "k".into(),
+            created_at: Timestamp(0),
+            description: String::new(),
+            state,
+            deletion_date: None,
+            pending_window_days: None,
+            spec: KeySpec::SymmetricDefault,
+            usage: KeyUsage::EncryptDecrypt,
+            origin: Origin::AwsKms,
+            manager: KeyManager::Customer,
+            multi_region: false,
+            policy: String::new(),
+            tags: Vec::new(),
+            materials: Vec::new(),
+        }
+    }
+
+    fn code(op: Operation, state: KeyState) -> Option<ErrorCode> {
+        check(op, &key(state)).err().map(|e| e.code)
+    }
+
+    #[test]
+    fn follows_the_aws_key_state_table() {
+        use ErrorCode::{KeyUnavailable, KmsInvalidState};
+        use KeyState::{Disabled, Enabled, PendingDeletion, PendingImport, Unavailable};
+        use Operation as Op;
+        let rows = [
+            (Op::Encrypt, Enabled, None),
+            (Op::Encrypt, Disabled, Some(ErrorCode::Disabled)),
+            (Op::Decrypt, PendingDeletion, Some(KmsInvalidState)),
+            (Op::GenerateDataKey, PendingImport, Some(KmsInvalidState)),
+            (Op::Encrypt, Unavailable, Some(KeyUnavailable)),
+            (Op::DescribeKey, PendingDeletion, None),
+            (Op::GetKeyPolicy, PendingDeletion, None),
+            (Op::DeleteAlias, PendingDeletion, None),
+            (Op::EnableKey, Disabled, None),
+            (Op::EnableKey, PendingDeletion, Some(KmsInvalidState)),
+            (Op::DisableKey, PendingImport, Some(KmsInvalidState)),
+            (Op::ScheduleKeyDeletion, PendingImport, None),
+            (
+                Op::ScheduleKeyDeletion,
+                PendingDeletion,
+                Some(KmsInvalidState),
+            ),
+            (Op::CancelKeyDeletion, PendingDeletion, None),
+            (Op::CancelKeyDeletion, Enabled, Some(KmsInvalidState)),
+            (Op::CreateAlias, Disabled, None),
+            (Op::CreateAlias, PendingDeletion, Some(KmsInvalidState)),
+            (Op::TagResource, PendingDeletion, Some(KmsInvalidState)),
+            (Op::UpdateKeyDescription, PendingImport, None),
+        ];
+        for (op, state, expected) in rows {
+            assert_eq!(code(op, state), expected, "{op:?} in {state:?}");
+        }
+    }
+
+    #[test]
+    fn messages_name_the_key_arn() {
+        let arn = key(KeyState::Disabled).arn;
+        let err = check(Operation::Encrypt, &key(KeyState::Disabled)).unwrap_err();
+        assert_eq!(err.message, format!("{arn} is disabled."));
+        let err = check(Operation::Encrypt, &key(KeyState::PendingDeletion)).unwrap_err();
+        assert_eq!(err.message, format!("{arn} is pending deletion."));
+        let err = check(Operation::CancelKeyDeletion, &key(KeyState::Enabled)).unwrap_err();
+        assert_eq!(err.message, format!("{arn} is not pending deletion."));
+    }
+
+    #[test]
+    fn lifecycle_transitions() {
+        assert_eq!(
+            next_state(Operation::CancelKeyDeletion, KeyState::PendingDeletion),
+            KeyState::Disabled
+        );
+        assert_eq!(
+            next_state(Operation::DisableKey, KeyState::Enabled),
+            KeyState::Disabled
+        );
+    }
+}

@@ -1,0 +1,97 @@
+//! The wire: AWS JSON 1.1 over `POST /`. Decodes `X-Amz-Target` into an [`Operation`],
+//! reads the SigV4 scope, bounds the body, and writes every answer with an
+//! `x-amzn-RequestId` and, for errors, the `{"__type", "message"}` body AWS sends.
+
+pub mod scope;
+pub mod validate;
+
+use std::sync::Arc;
+
+use axum::body::{Body, to_bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+use crate::error::{ErrorCode, KmsError, Result};
+use crate::model::Operation;
+use crate::service::Service;
+
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
+const TARGET_PREFIX: &str = "TrentService.";
+/// Above the largest valid request (a 256 KiB attestation document, base64-encoded).
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// `POST /`: one KMS request.
+pub async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: Body) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let result = async {
+        let op = operation(&headers)?;
+        let body = to_bytes(body, MAX_BODY).await.map_err(|_| {
+            KmsError::validation(format!(
+                "Request body is larger than the limit of {MAX_BODY} bytes"
+            ))
+        })?;
+        let scope = scope::from_headers(&headers, &svc.config.account_id, &svc.config.region);
+        tracing::debug!(operation = op.name(), account = %scope.account, region = %scope.region, "request");
+        // A handler that panics must still answer: run it as its own task and turn a
+        // panic into KMSInternalException instead of a dropped connection.
+        tokio::spawn(crate::api::dispatch(svc.clone(), scope, op, body))
+            .await
+            .unwrap_or_else(|e| Err(KmsError::internal(e)))
+    }
+    .await;
+    respond(&request_id, result)
+}
+
+fn operation(headers: &HeaderMap) -> Result<Operation> {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    target
+        .strip_prefix(TARGET_PREFIX)
+        .and_then(Operation::from_name)
+        .ok_or_else(|| KmsError::new(ErrorCode::UnknownOperation, ""))
+}
+
+/// Decodes a request body; an empty body is an empty request, as SDKs send for no members.
+pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}".as_slice()
+    } else {
+        body
+    };
+    serde_json::from_slice(body).map_err(|e| {
+        KmsError::new(
+            ErrorCode::Serialization,
+            format!("Could not parse the request body: {e}"),
+        )
+    })
+}
+
+fn respond(request_id: &str, result: Result<Vec<u8>>) -> Response {
+    let (status, body) = match result {
+        Ok(body) => (axum::http::StatusCode::OK, body),
+        Err(e) => {
+            tracing::debug!(code = e.code.aws_name(), message = %e.message, "rejected");
+            (e.code.status(), error_body(&e))
+        }
+    };
+    let mut response = (status, body).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    if let Ok(id) = HeaderValue::from_str(request_id) {
+        h.insert("x-amzn-requestid", id);
+    }
+    response
+}
+
+fn error_body(e: &KmsError) -> Vec<u8> {
+    let mut body = serde_json::Map::new();
+    body.insert("__type".into(), e.code.aws_name().into());
+    if !e.message.is_empty() {
+        body.insert("message".into(), e.message.clone().into());
+    }
+    serde_json::to_vec(&body).unwrap_or_default()
+}

@@ -1,0 +1,218 @@
+//! The service layer's shared state and the lookups every operation needs: resolving a
+//! key identifier to a key (creating AWS managed keys on first use, as AWS does) and
+//! building new keys.
+
+use std::sync::Arc;
+
+use crate::clock::{Clock, Timestamp};
+use crate::config::Config;
+use crate::crypto::symmetric::KeyMaterial;
+use crate::error::{KmsError, Result};
+use crate::model::ids::is_aws_managed_alias;
+use crate::model::{
+    Accepts, Key, KeyManager, KeyRef, KeySpec, KeyState, KeyUsage, Origin, Scope, Tag,
+};
+use crate::store::{Alias, Store};
+
+pub struct Service {
+    pub config: Config,
+    pub clock: Arc<Clock>,
+    pub store: Store,
+}
+
+/// What a new key is made of; everything else (id, ARN, dates) is assigned.
+#[derive(Debug)]
+pub struct NewKey {
+    pub description: String,
+    pub spec: KeySpec,
+    pub usage: KeyUsage,
+    pub origin: Origin,
+    pub manager: KeyManager,
+    pub multi_region: bool,
+    /// `None`: AWS's default key policy.
+    pub policy: Option<String>,
+    pub tags: Vec<Tag>,
+}
+
+impl Service {
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Finds the key `key_id` names in `scope`, in the forms `accepts` allows. Must not be
+    /// called while holding a [`crate::store::Txn`]: an `alias/aws/...` name may create
+    /// its AWS managed key.
+    pub async fn resolve(&self, scope: &Scope, key_id: &str, accepts: Accepts) -> Result<Arc<Key>> {
+        match KeyRef::parse(key_id, accepts)? {
+            KeyRef::Key { scope: named, id } => self.key_by_id(scope, named.as_ref(), &id),
+            KeyRef::Alias { scope: named, name } => {
+                if named.as_ref().is_some_and(|s| s != scope) {
+                    return Err(alias_not_found(named.as_ref().unwrap_or(scope), &name));
+                }
+                if let Some(alias) = self.store.alias(scope, &name) {
+                    return self.key_by_id(scope, None, &alias.target_key_id);
+                }
+                if is_aws_managed_alias(&name) {
+                    return self.aws_managed_key(scope, &name).await;
+                }
+                Err(alias_not_found(scope, &name))
+            }
+        }
+    }
+
+    /// A key by id; `named` is the scope of an ARN, which must be the request's own.
+    pub fn key_by_id(&self, scope: &Scope, named: Option<&Scope>, id: &str) -> Result<Arc<Key>> {
+        let arn = named.unwrap_or(scope).key_arn(id);
+        if named.is_some_and(|s| s != scope) {
+            return Err(key_not_found(&arn));
+        }
+        self.store.key(scope, id).ok_or_else(|| key_not_found(&arn))
+    }
+
+    /// Resolves a key id or key ARN without any await, for use inside a write.
+    pub fn resolve_key_only(&self, scope: &Scope, key_id: &str) -> Result<Arc<Key>> {
+        match KeyRef::parse(key_id, Accepts::KeyOnly)? {
+            KeyRef::Key { scope: named, id } => self.key_by_id(scope, named.as_ref(), &id),
+            KeyRef::Alias { .. } => Err(KmsError::invalid_key_id(key_id)),
+        }
+    }
+
+    pub fn build_key(&self, scope: &Scope, new: NewKey) -> Key {
+        let now = self.now();
+        let id = if new.multi_region {
+            format!("mrk-{}", uuid::Uuid::new_v4().simple())
+        } else {
+            uuid::Uuid::new_v4().to_string()
+        };
+        // Keys with imported material wait for it; all others get theirs now.
+        let (state, materials) = match new.origin {
+            Origin::External => (KeyState::PendingImport, Vec::new()),
+            _ => (
+                KeyState::Enabled,
+                vec![Arc::new(KeyMaterial::generate(now))],
+            ),
+        };
+        Key {
+            arn: scope.key_arn(&id),
+            policy: new.policy.unwrap_or_else(|| default_policy(&scope.account)),
+            scope: scope.clone(),
+            id,
+            created_at: now,
+            description: new.description,
+            state,
+            deletion_date: None,
+            pending_window_days: None,
+            spec: new.spec,
+            usage: new.usage,
+            origin: new.origin,
+            manager: new.manager,
+            multi_region: new.multi_region,
+            tags: new.tags,
+            materials,
+        }
+    }
+
+    /// Creates the AWS managed key behind `alias/aws/<service>` on its first use.
+    async fn aws_managed_key(&self, scope: &Scope, alias_name: &str) -> Result<Arc<Key>> {
+        let mut txn = self.store.begin().await?;
+        // Another request may have created it while this one waited for the writer.
+        if let Some(alias) = txn.alias(scope, alias_name) {
+            if let Some(key) = txn.key(scope, &alias.target_key_id) {
+                return Ok(key);
+            }
+        }
+        let service = alias_name.trim_start_matches("alias/aws/");
+        let key = self.build_key(
+            scope,
+            NewKey {
+                description: format!(
+                    "Default key that protects my {service} resources when no other key is defined"
+                ),
+                spec: KeySpec::SymmetricDefault,
+                usage: KeyUsage::EncryptDecrypt,
+                origin: Origin::AwsKms,
+                manager: KeyManager::Aws,
+                multi_region: false,
+                policy: Some(aws_managed_policy(scope, service)),
+                tags: Vec::new(),
+            },
+        );
+        let key = txn.save_key(key).await?;
+        let now = self.now();
+        txn.save_alias(
+            scope,
+            Alias {
+                name: alias_name.to_owned(),
+                target_key_id: key.id.clone(),
+                created_at: now,
+                updated_at: now,
+            },
+        )
+        .await?;
+        Ok(key)
+    }
+}
+
+pub fn key_not_found(arn: &str) -> KmsError {
+    KmsError::not_found(format!("Key '{arn}' does not exist"))
+}
+
+pub fn alias_not_found(scope: &Scope, alias_name: &str) -> KmsError {
+    KmsError::not_found(format!(
+        "Alias {} is not found.",
+        scope.alias_arn(alias_name)
+    ))
+}
+
+/// The key policy AWS gives a key created without one: the account may do everything.
+pub fn default_policy(account: &str) -> String {
+    format!(
+        r#"{{
+  "Version" : "2012-10-17",
+  "Id" : "key-default-1",
+  "Statement" : [ {{
+    "Sid" : "Enable IAM User Permissions",
+    "Effect" : "Allow",
+    "Principal" : {{
+      "AWS" : "arn:aws:iam::{account}:root"
+    }},
+    "Action" : "kms:*",
+    "Resource" : "*"
+  }} ]
+}}"#
+    )
+}
+
+/// An AWS managed key's policy: use only through its service, read by the account.
+fn aws_managed_policy(scope: &Scope, service: &str) -> String {
+    let (account, region) = (&scope.account, &scope.region);
+    format!(
+        r#"{{
+  "Version" : "2012-10-17",
+  "Id" : "auto-{service}",
+  "Statement" : [ {{
+    "Sid" : "Allow access through {service} for all principals in the account that are authorized to use {service}",
+    "Effect" : "Allow",
+    "Principal" : {{
+      "AWS" : "*"
+    }},
+    "Action" : [ "kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:DescribeKey" ],
+    "Resource" : "*",
+    "Condition" : {{
+      "StringEquals" : {{
+        "kms:CallerAccount" : "{account}",
+        "kms:ViaService" : "{service}.{region}.amazonaws.com"
+      }}
+    }}
+  }}, {{
+    "Sid" : "Allow direct access to key metadata to the account",
+    "Effect" : "Allow",
+    "Principal" : {{
+      "AWS" : "arn:aws:iam::{account}:root"
+    }},
+    "Action" : [ "kms:Describe*", "kms:Get*", "kms:List*" ],
+    "Resource" : "*"
+  }} ]
+}}"#
+    )
+}

@@ -1,0 +1,262 @@
+//! SQLite persistence: the only module that speaks SQL. Each function is one committed
+//! transaction, so a write the caller acknowledges survives `kill -9`.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+
+use super::Alias;
+use crate::BoxError;
+use crate::clock::Timestamp;
+use crate::crypto::Secret;
+use crate::crypto::symmetric::KeyMaterial;
+use crate::model::{Key, KeyManager, KeySpec, KeyState, KeyUsage, Origin, Scope, Tag};
+
+/// Opens (creating if needed) `trent.db` in `data_dir`, or a private in-memory database,
+/// and applies the migrations.
+pub async fn open(data_dir: Option<&Path>) -> Result<SqlitePool, BoxError> {
+    let options = match data_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            SqliteConnectOptions::new()
+                .filename(dir.join("trent.db"))
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
+        }
+        None => SqliteConnectOptions::new().in_memory(true),
+    }
+    .foreign_keys(true)
+    .busy_timeout(std::time::Duration::from_secs(5));
+    // One connection: writes are serialised by the store anyway, and an in-memory
+    // database lives exactly as long as its connection.
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(1)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_with(options)
+        .await?;
+    sqlx::migrate!("./migrations").run(&pool).await?;
+    Ok(pool)
+}
+
+/// Everything stored, for filling the cache at start-up.
+pub async fn load(pool: &SqlitePool) -> Result<(Vec<Key>, Vec<(Scope, Alias)>), BoxError> {
+    let mut keys: HashMap<(String, String, String), Key> = HashMap::new();
+    for row in sqlx::query("SELECT * FROM keys").fetch_all(pool).await? {
+        let key = key_from_row(&row)?;
+        keys.insert(
+            (
+                key.scope.account.clone(),
+                key.scope.region.clone(),
+                key.id.clone(),
+            ),
+            key,
+        );
+    }
+    let materials = sqlx::query("SELECT * FROM key_materials ORDER BY seq")
+        .fetch_all(pool)
+        .await?;
+    for row in materials {
+        let id: Vec<u8> = row.try_get("material_id")?;
+        let id: [u8; 32] = id.try_into().map_err(|_| "bad material id")?;
+        let bytes = Secret::new(row.try_get("material")?);
+        let material = KeyMaterial::from_parts(id, bytes, Timestamp(row.try_get("created_at")?))
+            .ok_or("stored key material is not an AES-256 key")?;
+        if let Some(key) = keys.get_mut(&owner(&row)?) {
+            key.materials.push(Arc::new(material));
+        }
+    }
+    let tags = sqlx::query("SELECT * FROM tags ORDER BY position")
+        .fetch_all(pool)
+        .await?;
+    for row in tags {
+        if let Some(key) = keys.get_mut(&owner(&row)?) {
+            key.tags.push(Tag {
+                tag_key: row.try_get("tag_key")?,
+                tag_value: row.try_get("tag_value")?,
+            });
+        }
+    }
+    let mut aliases = Vec::new();
+    for row in sqlx::query("SELECT * FROM aliases").fetch_all(pool).await? {
+        aliases.push((
+            Scope::new(
+                row.try_get::<String, _>("account")?,
+                row.try_get::<String, _>("region")?,
+            ),
+            Alias {
+                name: row.try_get("alias_name")?,
+                target_key_id: row.try_get("target_key_id")?,
+                created_at: Timestamp(row.try_get("created_at")?),
+                updated_at: Timestamp(row.try_get("updated_at")?),
+            },
+        ));
+    }
+    Ok((keys.into_values().collect(), aliases))
+}
+
+fn owner(row: &SqliteRow) -> Result<(String, String, String), sqlx::Error> {
+    Ok((
+        row.try_get("account")?,
+        row.try_get("region")?,
+        row.try_get("key_id")?,
+    ))
+}
+
+fn key_from_row(row: &SqliteRow) -> Result<Key, BoxError> {
+    fn parse<T>(value: String, f: fn(&str) -> Option<T>) -> Result<T, BoxError> {
+        f(&value).ok_or_else(|| format!("unknown stored value {value:?}").into())
+    }
+    let scope = Scope::new(
+        row.try_get::<String, _>("account")?,
+        row.try_get::<String, _>("region")?,
+    );
+    let id: String = row.try_get("key_id")?;
+    Ok(Key {
+        arn: scope.key_arn(&id),
+        scope,
+        id,
+        created_at: Timestamp(row.try_get("created_at")?),
+        description: row.try_get("description")?,
+        state: parse(row.try_get("state")?, KeyState::parse)?,
+        deletion_date: row
+            .try_get::<Option<i64>, _>("deletion_date")?
+            .map(Timestamp),
+        pending_window_days: row.try_get::<Option<u32>, _>("pending_window_days")?,
+        spec: parse(row.try_get("key_spec")?, KeySpec::parse)?,
+        usage: parse(row.try_get("key_usage")?, KeyUsage::parse)?,
+        origin: parse(row.try_get("origin")?, Origin::parse)?,
+        manager: parse(row.try_get("key_manager")?, KeyManager::parse)?,
+        multi_region: row.try_get("multi_region")?,
+        policy: row.try_get("policy")?,
+        tags: Vec::new(),
+        materials: Vec::new(),
+    })
+}
+
+/// Writes a key whole: its row, any material not yet stored, and its tags.
+pub async fn save_key(pool: &SqlitePool, key: &Key) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO keys (account, region, key_id, created_at, description, state, deletion_date,
+             pending_window_days, key_spec, key_usage, origin, key_manager, multi_region, policy)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (account, region, key_id) DO UPDATE SET
+             description = excluded.description, state = excluded.state,
+             deletion_date = excluded.deletion_date,
+             pending_window_days = excluded.pending_window_days,
+             policy = excluded.policy",
+    )
+    .bind(&key.scope.account)
+    .bind(&key.scope.region)
+    .bind(&key.id)
+    .bind(key.created_at.millis())
+    .bind(&key.description)
+    .bind(key.state.as_str())
+    .bind(key.deletion_date.map(Timestamp::millis))
+    .bind(key.pending_window_days)
+    .bind(key.spec.as_str())
+    .bind(key.usage.as_str())
+    .bind(key.origin.as_str())
+    .bind(key.manager.as_str())
+    .bind(key.multi_region)
+    .bind(&key.policy)
+    .execute(&mut *tx)
+    .await?;
+    for (seq, material) in key.materials.iter().enumerate() {
+        sqlx::query(
+            "INSERT OR IGNORE INTO key_materials
+                 (account, region, key_id, seq, material_id, material, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&key.scope.account)
+        .bind(&key.scope.region)
+        .bind(&key.id)
+        .bind(seq as i64)
+        .bind(material.id().as_slice())
+        .bind(material.bytes().expose())
+        .bind(material.created_at().millis())
+        .execute(&mut *tx)
+        .await?;
+    }
+    save_tags(&mut tx, key).await?;
+    tx.commit().await
+}
+
+async fn save_tags(tx: &mut Transaction<'_, Sqlite>, key: &Key) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM tags WHERE account = ? AND region = ? AND key_id = ?")
+        .bind(&key.scope.account)
+        .bind(&key.scope.region)
+        .bind(&key.id)
+        .execute(&mut **tx)
+        .await?;
+    for (position, tag) in key.tags.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO tags (account, region, key_id, position, tag_key, tag_value)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&key.scope.account)
+        .bind(&key.scope.region)
+        .bind(&key.id)
+        .bind(position as i64)
+        .bind(&tag.tag_key)
+        .bind(&tag.tag_value)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn save_alias(
+    pool: &SqlitePool,
+    scope: &Scope,
+    alias: &Alias,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO aliases (account, region, alias_name, target_key_id, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (account, region, alias_name) DO UPDATE SET
+             target_key_id = excluded.target_key_id, updated_at = excluded.updated_at",
+    )
+    .bind(&scope.account)
+    .bind(&scope.region)
+    .bind(&alias.name)
+    .bind(&alias.target_key_id)
+    .bind(alias.created_at.millis())
+    .bind(alias.updated_at.millis())
+    .execute(pool)
+    .await
+    .map(drop)
+}
+
+pub async fn delete_alias(pool: &SqlitePool, scope: &Scope, name: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM aliases WHERE account = ? AND region = ? AND alias_name = ?")
+        .bind(&scope.account)
+        .bind(&scope.region)
+        .bind(name)
+        .execute(pool)
+        .await
+        .map(drop)
+}
+
+/// Deletes keys for good; their material, tags and aliases go with them (cascade).
+pub async fn delete_keys(pool: &SqlitePool, keys: &[(Scope, String)]) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    for (scope, id) in keys {
+        sqlx::query("DELETE FROM keys WHERE account = ? AND region = ? AND key_id = ?")
+            .bind(&scope.account)
+            .bind(&scope.region)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
+}
