@@ -116,10 +116,11 @@ impl Service {
     async fn aws_managed_key(&self, scope: &Scope, alias_name: &str) -> Result<Arc<Key>> {
         let mut txn = self.store.begin().await?;
         // Another request may have created it while this one waited for the writer.
-        if let Some(alias) = txn.alias(scope, alias_name) {
-            if let Some(key) = txn.key(scope, &alias.target_key_id) {
-                return Ok(key);
-            }
+        if let Some(key) = txn
+            .alias(scope, alias_name)
+            .and_then(|alias| txn.key(scope, &alias.target_key_id))
+        {
+            return Ok(key);
         }
         let service = alias_name.trim_start_matches("alias/aws/");
         let key = self.build_key(

@@ -413,7 +413,7 @@ fn data_key_len(
     number_of_bytes: Option<i64>,
 ) -> Result<usize> {
     match (key_spec.as_ref().and_then(Wire::known), number_of_bytes) {
-        (Some(spec), None) => Ok(spec.len()),
+        (Some(spec), None) => Ok(spec.byte_len()),
         (None, Some(n)) => Ok(n as usize),
         _ => Err(KmsError::validation(
             "Please specify either number of bytes or key spec.",

@@ -18,7 +18,7 @@ pub fn page_size(limit: Option<i64>, default: usize, max: usize) -> usize {
 }
 
 /// A marker this service could have issued, or InvalidMarkerException.
-pub fn marker<'a>(marker: Option<&'a str>, ours: impl Fn(&str) -> bool) -> Result<&'a str> {
+pub fn marker(marker: Option<&str>, ours: impl Fn(&str) -> bool) -> Result<&str> {
     match marker {
         None => Ok(""),
         Some(m) if ours(m) => Ok(m),

@@ -187,7 +187,7 @@ aws_enum!(DataKeySpec {
 });
 
 impl DataKeySpec {
-    pub fn len(self) -> usize {
+    pub fn byte_len(self) -> usize {
         match self {
             DataKeySpec::Aes256 => 32,
             DataKeySpec::Aes128 => 16,

@@ -1,0 +1,210 @@
+//! Starting a server on port 0 with a fresh database, and the clients that drive it.
+
+use std::path::PathBuf;
+
+use aws_sdk_kms::Client;
+use aws_sdk_kms::config::retry::RetryConfig;
+use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_kms::error::ProvideErrorMetadata;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use trent::{Config, Server};
+
+pub struct TestServer {
+    pub server: Server,
+    pub data_dir: PathBuf,
+}
+
+/// A fresh, empty data directory under the system temp dir.
+pub fn fresh_dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("trent-test-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub async fn spawn() -> TestServer {
+    spawn_in(fresh_dir()).await
+}
+
+/// A server on a free port whose database lives in `data_dir`.
+pub async fn spawn_in(data_dir: PathBuf) -> TestServer {
+    let config = Config::from_args([
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data_dir.to_str().unwrap(),
+    ])
+    .unwrap();
+    let server = trent::start(config).await.unwrap();
+    TestServer { server, data_dir }
+}
+
+impl TestServer {
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.server.addr())
+    }
+
+    /// An SDK client for the default account in us-east-1.
+    pub fn client(&self) -> Client {
+        self.client_for("test", "us-east-1")
+    }
+
+    /// An SDK client signing with `access_key_id` in `region`.
+    pub fn client_for(&self, access_key_id: &str, region: &str) -> Client {
+        let config = aws_sdk_kms::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(region.to_owned()))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(Credentials::new(
+                access_key_id,
+                "secret",
+                None,
+                None,
+                "test",
+            ))
+            .retry_config(RetryConfig::disabled())
+            .http_client(aws_smithy_http_client::Builder::new().build_http())
+            .build();
+        Client::from_conf(config)
+    }
+
+    /// Moves the service clock forward through the test control.
+    pub async fn advance_clock(&self, seconds: i64) {
+        let body = format!(r#"{{"advanceSeconds": {seconds}}}"#);
+        let response = raw(self, "POST", "/_trent/clock", &[], body.as_bytes()).await;
+        assert_eq!(response.status, 200, "{}", response.text());
+    }
+}
+
+/// The AWS exception name and message of a failed SDK call.
+pub fn err<T, E: ProvideErrorMetadata + std::fmt::Debug>(result: Result<T, E>) -> (String, String) {
+    match result {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => (
+            e.code()
+                .unwrap_or_else(|| panic!("no error code in {e:?}"))
+                .to_owned(),
+            e.message().unwrap_or_default().to_owned(),
+        ),
+    }
+}
+
+pub struct RawResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| panic!("not JSON: {}", self.text()))
+    }
+}
+
+/// One HTTP/1.1 request over a fresh connection, for what no SDK would send.
+pub async fn raw(
+    server: &TestServer,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> RawResponse {
+    let mut stream = tokio::net::TcpStream::connect(server.server.addr())
+        .await
+        .unwrap();
+    let mut request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        request.push_str(&format!("{k}: {v}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let split = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a complete HTTP response");
+    let head = String::from_utf8_lossy(&response[..split]).into_owned();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let mut body = response[split + 4..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = dechunk(&body);
+    }
+    RawResponse {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = data.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&data[..line_end]).unwrap().trim(), 16)
+                .unwrap();
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[line_end + 2..line_end + 2 + size]);
+        data = &data[line_end + 2 + size + 2..];
+    }
+}
+
+/// A KMS request by hand: `X-Amz-Target: TrentService.<op>` and a JSON body.
+pub async fn kms_raw(server: &TestServer, op: &str, body: &str) -> RawResponse {
+    let target = format!("TrentService.{op}");
+    raw(
+        server,
+        "POST",
+        "/",
+        &[
+            ("X-Amz-Target", &target),
+            ("Content-Type", "application/x-amz-json-1.1"),
+        ],
+        body.as_bytes(),
+    )
+    .await
+}
+
+/// Creates a symmetric key and returns its id.
+pub async fn create_key(client: &Client) -> String {
+    client
+        .create_key()
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id
+}

@@ -1,0 +1,374 @@
+use aws_sdk_kms::primitives::Blob;
+use aws_sdk_kms::types::{DataKeySpec, EncryptionAlgorithmSpec, KeyManagerType};
+
+use crate::common::{create_key, err, spawn};
+
+#[tokio::test]
+async fn encrypt_decrypt_binds_the_encryption_context() {
+    let t = spawn().await;
+    let kms = t.client();
+    let id = create_key(&kms).await;
+    let arn = format!("arn:aws:kms:us-east-1:111122223333:key/{id}");
+    let out = kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new("attack at dawn"))
+        .encryption_context("app", "web")
+        .encryption_context("env", "prod")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.key_id(), Some(arn.as_str()));
+    assert_eq!(
+        out.encryption_algorithm(),
+        Some(&EncryptionAlgorithmSpec::SymmetricDefault)
+    );
+    let blob = out.ciphertext_blob.unwrap();
+
+    let plain = kms
+        .decrypt()
+        .ciphertext_blob(blob.clone())
+        .encryption_context("env", "prod")
+        .encryption_context("app", "web")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.key_id(), Some(arn.as_str()));
+    assert_eq!(plain.key_material_id().map(str::len), Some(64));
+    assert_eq!(plain.plaintext.unwrap().as_ref(), b"attack at dawn");
+
+    for context in [
+        vec![("app", "web")],
+        vec![],
+        vec![("app", "web"), ("env", "dev")],
+    ] {
+        let mut req = kms.decrypt().ciphertext_blob(blob.clone());
+        for (k, v) in context {
+            req = req.encryption_context(k, v);
+        }
+        let (code, _) = err(req.send().await);
+        assert_eq!(code, "InvalidCiphertextException");
+    }
+    // Concatenating keys and values must not make {"ab":"c"} match {"a":"bc"}.
+    let ab = kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new("x"))
+        .encryption_context("ab", "c")
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+    let (code, _) = err(kms
+        .decrypt()
+        .ciphertext_blob(ab)
+        .encryption_context("a", "bc")
+        .send()
+        .await);
+    assert_eq!(code, "InvalidCiphertextException");
+}
+
+#[tokio::test]
+async fn decrypt_rejects_wrong_keys_and_damaged_blobs() {
+    let t = spawn().await;
+    let kms = t.client();
+    let id = create_key(&kms).await;
+    let other = create_key(&kms).await;
+    let blob = kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new("x"))
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+    let (code, message) = err(kms
+        .decrypt()
+        .ciphertext_blob(blob.clone())
+        .key_id(&other)
+        .send()
+        .await);
+    assert_eq!(code, "IncorrectKeyException");
+    assert!(!message.is_empty());
+    // Naming the right key, by alias, works.
+    kms.create_alias()
+        .alias_name("alias/right")
+        .target_key_id(&id)
+        .send()
+        .await
+        .unwrap();
+    kms.decrypt()
+        .ciphertext_blob(blob.clone())
+        .key_id("alias/right")
+        .send()
+        .await
+        .unwrap();
+
+    let mut damaged = blob.into_inner();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 0x01;
+    let (code, _) = err(kms
+        .decrypt()
+        .ciphertext_blob(Blob::new(damaged))
+        .send()
+        .await);
+    assert_eq!(code, "InvalidCiphertextException");
+    let (code, _) = err(kms
+        .decrypt()
+        .ciphertext_blob(Blob::new(vec![7u8; 80]))
+        .send()
+        .await);
+    assert_eq!(code, "InvalidCiphertextException");
+}
+
+#[tokio::test]
+async fn plaintext_limits_and_dry_run() {
+    let t = spawn().await;
+    let kms = t.client();
+    let id = create_key(&kms).await;
+    let (code, message) = err(kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(vec![0u8; 4097]))
+        .send()
+        .await);
+    assert_eq!(code, "ValidationException");
+    assert_eq!(
+        message,
+        "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096"
+    );
+    kms.encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new(vec![0u8; 4096]))
+        .send()
+        .await
+        .unwrap();
+
+    let (code, _) = err(kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new("x"))
+        .dry_run(true)
+        .send()
+        .await);
+    assert_eq!(code, "DryRunOperationException");
+    kms.disable_key().key_id(&id).send().await.unwrap();
+    // DryRun still reports the error the real call would meet.
+    let (code, _) = err(kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new("x"))
+        .dry_run(true)
+        .send()
+        .await);
+    assert_eq!(code, "DisabledException");
+}
+
+#[tokio::test]
+async fn re_encrypt_moves_a_ciphertext_to_another_key_and_context() {
+    let t = spawn().await;
+    let kms = t.client();
+    let source = create_key(&kms).await;
+    let destination = create_key(&kms).await;
+    let blob = kms
+        .encrypt()
+        .key_id(&source)
+        .plaintext(Blob::new("moving"))
+        .encryption_context("stage", "one")
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+    let out = kms
+        .re_encrypt()
+        .ciphertext_blob(blob.clone())
+        .source_encryption_context("stage", "one")
+        .destination_key_id(&destination)
+        .destination_encryption_context("stage", "two")
+        .send()
+        .await
+        .unwrap();
+    assert!(out.source_key_id().unwrap().ends_with(&source));
+    assert!(out.key_id().unwrap().ends_with(&destination));
+    let moved = out.ciphertext_blob.unwrap();
+    let plain = kms
+        .decrypt()
+        .ciphertext_blob(moved.clone())
+        .encryption_context("stage", "two")
+        .send()
+        .await
+        .unwrap();
+    assert!(plain.key_id().unwrap().ends_with(&destination));
+    assert_eq!(plain.plaintext.unwrap().as_ref(), b"moving");
+
+    let (code, _) = err(kms
+        .re_encrypt()
+        .ciphertext_blob(blob.clone())
+        .destination_key_id(&destination)
+        .send()
+        .await);
+    assert_eq!(code, "InvalidCiphertextException");
+    let (code, _) = err(kms
+        .re_encrypt()
+        .ciphertext_blob(blob)
+        .source_key_id(&destination)
+        .source_encryption_context("stage", "one")
+        .destination_key_id(&destination)
+        .send()
+        .await);
+    assert_eq!(code, "IncorrectKeyException");
+}
+
+#[tokio::test]
+async fn generate_data_key_returns_a_key_its_ciphertext_decrypts_to() {
+    let t = spawn().await;
+    let kms = t.client();
+    let id = create_key(&kms).await;
+    for (spec, len) in [(DataKeySpec::Aes256, 32), (DataKeySpec::Aes128, 16)] {
+        let out = kms
+            .generate_data_key()
+            .key_id(&id)
+            .key_spec(spec)
+            .encryption_context("purpose", "test")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.key_material_id().map(str::len), Some(64));
+        let plaintext = out.plaintext.unwrap();
+        assert_eq!(plaintext.as_ref().len(), len);
+        let decrypted = kms
+            .decrypt()
+            .ciphertext_blob(out.ciphertext_blob.unwrap())
+            .encryption_context("purpose", "test")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(decrypted.plaintext.unwrap(), plaintext);
+    }
+    let out = kms
+        .generate_data_key()
+        .key_id(&id)
+        .number_of_bytes(7)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.plaintext.unwrap().as_ref().len(), 7);
+
+    let out = kms
+        .generate_data_key_without_plaintext()
+        .key_id(&id)
+        .key_spec(DataKeySpec::Aes256)
+        .send()
+        .await
+        .unwrap();
+    let decrypted = kms
+        .decrypt()
+        .ciphertext_blob(out.ciphertext_blob.unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(decrypted.plaintext.unwrap().as_ref().len(), 32);
+
+    for req in [
+        kms.generate_data_key().key_id(&id),
+        kms.generate_data_key()
+            .key_id(&id)
+            .key_spec(DataKeySpec::Aes256)
+            .number_of_bytes(32),
+    ] {
+        let (code, message) = err(req.send().await);
+        assert_eq!(code, "ValidationException");
+        assert_eq!(
+            message,
+            "Please specify either number of bytes or key spec."
+        );
+    }
+    let (code, message) = err(kms
+        .generate_data_key()
+        .key_id(&id)
+        .number_of_bytes(1025)
+        .send()
+        .await);
+    assert_eq!(code, "ValidationException");
+    assert_eq!(
+        message,
+        "1 validation error detected: Value '1025' at 'numberOfBytes' failed to satisfy constraint: Member must have value less than or equal to 1024"
+    );
+}
+
+#[tokio::test]
+async fn generate_random_lengths() {
+    let t = spawn().await;
+    let kms = t.client();
+    let a = kms
+        .generate_random()
+        .number_of_bytes(1024)
+        .send()
+        .await
+        .unwrap()
+        .plaintext
+        .unwrap();
+    let b = kms
+        .generate_random()
+        .number_of_bytes(1024)
+        .send()
+        .await
+        .unwrap()
+        .plaintext
+        .unwrap();
+    assert_eq!(a.as_ref().len(), 1024);
+    assert_ne!(a, b);
+    let (code, _) = err(kms.generate_random().number_of_bytes(0).send().await);
+    assert_eq!(code, "ValidationException");
+    let (code, _) = err(kms
+        .generate_random()
+        .number_of_bytes(16)
+        .custom_key_store_id("cks-1")
+        .send()
+        .await);
+    assert_eq!(code, "CustomKeyStoreNotFoundException");
+}
+
+#[tokio::test]
+async fn aws_managed_keys_appear_on_first_use() {
+    let t = spawn().await;
+    let kms = t.client();
+    let blob = kms
+        .encrypt()
+        .key_id("alias/aws/ebs")
+        .plaintext(Blob::new("volume key"))
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+    let m = kms
+        .describe_key()
+        .key_id("alias/aws/ebs")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    assert_eq!(m.key_manager, Some(KeyManagerType::Aws));
+    let plain = kms.decrypt().ciphertext_blob(blob).send().await.unwrap();
+    assert!(plain.key_id().unwrap().ends_with(&m.key_id));
+    // The same alias keeps naming the same key.
+    let again = kms
+        .describe_key()
+        .key_id("alias/aws/ebs")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    assert_eq!(again.key_id, m.key_id);
+    // Customers cannot manage it.
+    let (code, _) = err(kms.disable_key().key_id(&m.key_id).send().await);
+    assert_eq!(code, "AccessDeniedException");
+    let (code, _) = err(kms.schedule_key_deletion().key_id(&m.key_id).send().await);
+    assert_eq!(code, "AccessDeniedException");
+}

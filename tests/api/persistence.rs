@@ -1,0 +1,110 @@
+use aws_sdk_kms::primitives::Blob;
+use aws_sdk_kms::types::Tag;
+
+use crate::common::{create_key, spawn, spawn_in};
+
+#[tokio::test]
+async fn restart_keeps_keys_aliases_tags_policies_and_old_ciphertexts() {
+    let t = spawn().await;
+    let kms = t.client();
+    let id = create_key(&kms).await;
+    let disabled = create_key(&kms).await;
+    kms.disable_key().key_id(&disabled).send().await.unwrap();
+    kms.create_alias()
+        .alias_name("alias/kept")
+        .target_key_id(&id)
+        .send()
+        .await
+        .unwrap();
+    kms.tag_resource()
+        .key_id(&id)
+        .tags(Tag::builder().tag_key("a").tag_value("1").build().unwrap())
+        .tags(Tag::builder().tag_key("b").tag_value("2").build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:*","Resource":"*"}]}"#;
+    kms.put_key_policy()
+        .key_id(&id)
+        .policy(policy)
+        .send()
+        .await
+        .unwrap();
+    kms.schedule_key_deletion()
+        .key_id(&disabled)
+        .send()
+        .await
+        .unwrap();
+    let blob = kms
+        .encrypt()
+        .key_id("alias/kept")
+        .plaintext(Blob::new("survives"))
+        .encryption_context("k", "v")
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+    let managed = kms
+        .describe_key()
+        .key_id("alias/aws/s3")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+
+    let dir = t.data_dir.clone();
+    t.server.stop().await;
+    let t = spawn_in(dir).await;
+    let kms = t.client();
+
+    let plain = kms
+        .decrypt()
+        .ciphertext_blob(blob)
+        .encryption_context("k", "v")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.plaintext.unwrap().as_ref(), b"survives");
+    let m = kms
+        .describe_key()
+        .key_id("alias/kept")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    assert_eq!(m.key_id, id);
+    let tags = kms.list_resource_tags().key_id(&id).send().await.unwrap();
+    let tags: Vec<_> = tags
+        .tags()
+        .iter()
+        .map(|t| (t.tag_key(), t.tag_value()))
+        .collect();
+    assert_eq!(tags, [("a", "1"), ("b", "2")]);
+    let got = kms.get_key_policy().key_id(&id).send().await.unwrap();
+    assert_eq!(got.policy(), Some(policy));
+    let d = kms
+        .describe_key()
+        .key_id(&disabled)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    assert_eq!(
+        d.key_state,
+        Some(aws_sdk_kms::types::KeyState::PendingDeletion)
+    );
+    assert_eq!(d.pending_deletion_window_in_days, Some(30));
+    let again = kms
+        .describe_key()
+        .key_id("alias/aws/s3")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    assert_eq!(again.key_id, managed.key_id);
+}

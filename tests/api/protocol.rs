@@ -1,0 +1,144 @@
+use crate::common::{create_key, err, kms_raw, raw, spawn};
+
+#[tokio::test]
+async fn unknown_targets_and_bad_bodies() {
+    let t = spawn().await;
+    let r = kms_raw(&t, "MakeCoffee", "{}").await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["__type"], "UnknownOperationException");
+    let r = raw(&t, "POST", "/", &[("X-Amz-Target", "Other.Encrypt")], b"{}").await;
+    assert_eq!(r.json()["__type"], "UnknownOperationException");
+    let r = raw(&t, "POST", "/", &[], b"{}").await;
+    assert_eq!(r.json()["__type"], "UnknownOperationException");
+
+    for body in [
+        "{not json",
+        "[]",
+        "\"text\"",
+        r#"{"KeyId": 5}"#,
+        r#"{"Limit": "ten"}"#,
+        r#"{"Plaintext": "***"}"#,
+    ] {
+        let op = if body.contains("Plaintext") {
+            "Encrypt"
+        } else {
+            "ListKeys"
+        };
+        let op = if body.contains("KeyId") {
+            "DescribeKey"
+        } else {
+            op
+        };
+        let r = kms_raw(&t, op, body).await;
+        assert_eq!(r.status, 400, "{body}");
+        assert_eq!(
+            r.json()["__type"],
+            "SerializationException",
+            "{body}: {}",
+            r.text()
+        );
+    }
+    // An empty body is an empty request.
+    let r = kms_raw(&t, "ListKeys", "").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id_and_the_json_content_type() {
+    let t = spawn().await;
+    for (op, status) in [("ListKeys", 200), ("DescribeKey", 400)] {
+        let r = kms_raw(&t, op, "{}").await;
+        assert_eq!(r.status, status);
+        let id = r.header("x-amzn-RequestId").expect("request id");
+        assert!(uuid::Uuid::parse_str(id).is_ok(), "{id}");
+        assert_eq!(r.header("content-type"), Some("application/x-amz-json-1.1"));
+    }
+}
+
+#[tokio::test]
+async fn validation_reports_every_violation_in_aws_wording() {
+    let t = spawn().await;
+    let r = kms_raw(
+        &t,
+        "GenerateDataKey",
+        r#"{"NumberOfBytes": 0, "KeySpec": "AES_512"}"#,
+    )
+    .await;
+    assert_eq!(r.json()["__type"], "ValidationException");
+    assert_eq!(
+        r.json()["message"],
+        "3 validation errors detected: Value null at 'keyId' failed to satisfy constraint: Member must not be null; \
+Value '0' at 'numberOfBytes' failed to satisfy constraint: Member must have value greater than or equal to 1; \
+Value 'AES_512' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]"
+    );
+    let r = kms_raw(
+        &t,
+        "CreateAlias",
+        r#"{"AliasName": "alias/has space", "TargetKeyId": ""}"#,
+    )
+    .await;
+    assert_eq!(
+        r.json()["message"],
+        "2 validation errors detected: Value 'alias/has space' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$; \
+Value '' at 'targetKeyId' failed to satisfy constraint: Member must have length greater than or equal to 1"
+    );
+}
+
+#[tokio::test]
+async fn oversized_requests_are_refused_with_an_answer() {
+    let t = spawn().await;
+    let body = format!(r#"{{"Description": "{}"}}"#, "x".repeat(2 * 1024 * 1024));
+    let r = kms_raw(&t, "CreateKey", &body).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["__type"], "ValidationException");
+}
+
+#[tokio::test]
+async fn operations_not_yet_served_say_so() {
+    let t = spawn().await;
+    let r = kms_raw(&t, "Sign", "{}").await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["__type"], "UnsupportedOperationException");
+}
+
+#[tokio::test]
+async fn keys_are_isolated_by_region_and_account() {
+    let t = spawn().await;
+    let east = t.client();
+    let id = create_key(&east).await;
+    let west = t.client_for("test", "us-west-2");
+    let (code, message) = err(west.describe_key().key_id(&id).send().await);
+    assert_eq!(code, "NotFoundException");
+    assert_eq!(
+        message,
+        format!("Key 'arn:aws:kms:us-west-2:111122223333:key/{id}' does not exist")
+    );
+    assert!(west.list_keys().send().await.unwrap().keys().is_empty());
+    let west_key = west
+        .create_key()
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    assert!(
+        west_key
+            .arn
+            .unwrap()
+            .starts_with("arn:aws:kms:us-west-2:111122223333:key/")
+    );
+
+    // A 12-digit access key id is the account.
+    let other = t.client_for("444455556666", "us-east-1");
+    let (code, _) = err(other.describe_key().key_id(&id).send().await);
+    assert_eq!(code, "NotFoundException");
+    let m = other
+        .create_key()
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    assert_eq!(m.aws_account_id.as_deref(), Some("444455556666"));
+    assert_eq!(east.list_keys().send().await.unwrap().keys().len(), 1);
+}

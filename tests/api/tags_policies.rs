@@ -1,0 +1,301 @@
+use aws_sdk_kms::types::Tag;
+
+use crate::common::{create_key, err, spawn};
+
+fn tag(k: &str, v: &str) -> Tag {
+    Tag::builder().tag_key(k).tag_value(v).build().unwrap()
+}
+
+#[tokio::test]
+async fn alias_rules() {
+    let t = spawn().await;
+    let kms = t.client();
+    let a = create_key(&kms).await;
+    let b = create_key(&kms).await;
+    kms.create_alias()
+        .alias_name("alias/app")
+        .target_key_id(&a)
+        .send()
+        .await
+        .unwrap();
+
+    let (code, message) = err(kms
+        .create_alias()
+        .alias_name("alias/app")
+        .target_key_id(&b)
+        .send()
+        .await);
+    assert_eq!(code, "AlreadyExistsException");
+    assert_eq!(
+        message,
+        "An alias with the name arn:aws:kms:us-east-1:111122223333:alias/app already exists"
+    );
+    let (code, message) = err(kms
+        .create_alias()
+        .alias_name("app")
+        .target_key_id(&b)
+        .send()
+        .await);
+    assert_eq!(code, "ValidationException");
+    assert!(message.starts_with("Alias must start with the prefix \"alias/\"."));
+    for reserved in ["alias/aws/custom", "alias/aws/s3"] {
+        let (code, _) = err(kms
+            .create_alias()
+            .alias_name(reserved)
+            .target_key_id(&b)
+            .send()
+            .await);
+        assert_eq!(code, "NotAuthorizedException");
+    }
+    let (code, _) = err(kms
+        .create_alias()
+        .alias_name("alias/x")
+        .target_key_id("alias/app")
+        .send()
+        .await);
+    assert_eq!(code, "NotFoundException");
+    let (code, _) = err(kms
+        .create_alias()
+        .alias_name("alias/x")
+        .target_key_id("11111111-2222-3333-4444-555555555555")
+        .send()
+        .await);
+    assert_eq!(code, "NotFoundException");
+
+    kms.update_alias()
+        .alias_name("alias/app")
+        .target_key_id(&b)
+        .send()
+        .await
+        .unwrap();
+    let m = kms
+        .describe_key()
+        .key_id("alias/app")
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    assert_eq!(m.key_id, b);
+    let (code, message) = err(kms
+        .update_alias()
+        .alias_name("alias/none")
+        .target_key_id(&b)
+        .send()
+        .await);
+    assert_eq!(code, "NotFoundException");
+    assert_eq!(
+        message,
+        "Alias arn:aws:kms:us-east-1:111122223333:alias/none is not found."
+    );
+
+    kms.create_alias()
+        .alias_name("alias/second")
+        .target_key_id(&b)
+        .send()
+        .await
+        .unwrap();
+    kms.create_alias()
+        .alias_name("alias/third")
+        .target_key_id(&a)
+        .send()
+        .await
+        .unwrap();
+    let of_b = kms.list_aliases().key_id(&b).send().await.unwrap();
+    let names: Vec<_> = of_b
+        .aliases()
+        .iter()
+        .filter_map(|a| a.alias_name())
+        .collect();
+    assert_eq!(names, ["alias/app", "alias/second"]);
+    let page = kms.list_aliases().limit(2).send().await.unwrap();
+    assert!(page.truncated);
+    let rest = kms
+        .list_aliases()
+        .marker(page.next_marker().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.aliases().len() + rest.aliases().len(), 3);
+    assert!(!rest.truncated);
+    let entry = &rest.aliases()[0];
+    assert_eq!(
+        entry.alias_arn(),
+        Some("arn:aws:kms:us-east-1:111122223333:alias/third")
+    );
+    assert!(entry.creation_date().is_some() && entry.last_updated_date().is_some());
+
+    kms.delete_alias()
+        .alias_name("alias/app")
+        .send()
+        .await
+        .unwrap();
+    let (code, _) = err(kms.delete_alias().alias_name("alias/app").send().await);
+    assert_eq!(code, "NotFoundException");
+    let (code, _) = err(kms.describe_key().key_id("alias/app").send().await);
+    assert_eq!(code, "NotFoundException");
+    // AWS managed aliases cannot be deleted either.
+    kms.describe_key()
+        .key_id("alias/aws/lambda")
+        .send()
+        .await
+        .unwrap();
+    let (code, _) = err(kms
+        .delete_alias()
+        .alias_name("alias/aws/lambda")
+        .send()
+        .await);
+    assert_eq!(code, "NotAuthorizedException");
+}
+
+#[tokio::test]
+async fn tag_rules() {
+    let t = spawn().await;
+    let kms = t.client();
+    let id = create_key(&kms).await;
+    kms.tag_resource()
+        .key_id(&id)
+        .tags(tag("env", "dev"))
+        .tags(tag("team", ""))
+        .send()
+        .await
+        .unwrap();
+    kms.tag_resource()
+        .key_id(&id)
+        .tags(tag("env", "prod"))
+        .send()
+        .await
+        .unwrap();
+    let tags = kms.list_resource_tags().key_id(&id).send().await.unwrap();
+    let got: Vec<_> = tags
+        .tags()
+        .iter()
+        .map(|t| (t.tag_key(), t.tag_value()))
+        .collect();
+    assert_eq!(got, [("env", "prod"), ("team", "")]);
+    kms.untag_resource()
+        .key_id(&id)
+        .tag_keys("env")
+        .tag_keys("absent")
+        .send()
+        .await
+        .unwrap();
+    let tags = kms.list_resource_tags().key_id(&id).send().await.unwrap();
+    assert_eq!(tags.tags().len(), 1);
+
+    let (code, _) = err(kms
+        .tag_resource()
+        .key_id(&id)
+        .tags(tag("aws:reserved", "x"))
+        .send()
+        .await);
+    assert_eq!(code, "TagException");
+    let (code, _) = err(kms
+        .tag_resource()
+        .key_id(&id)
+        .tags(tag("d", "1"))
+        .tags(tag("d", "2"))
+        .send()
+        .await);
+    assert_eq!(code, "TagException");
+    let (code, message) = err(kms
+        .tag_resource()
+        .key_id(&id)
+        .tags(tag(&"k".repeat(129), "v"))
+        .send()
+        .await);
+    assert_eq!(code, "ValidationException");
+    assert!(message.contains("'tags.1.member.tagKey'"), "{message}");
+    let (code, _) = err(kms
+        .tag_resource()
+        .key_id(&id)
+        .tags(tag("k", &"v".repeat(257)))
+        .send()
+        .await);
+    assert_eq!(code, "ValidationException");
+
+    let mut req = kms.tag_resource().key_id(&id);
+    for i in 0..49 {
+        req = req.tags(tag(&format!("k{i}"), "v"));
+    }
+    req.send().await.unwrap();
+    let (code, _) = err(kms
+        .tag_resource()
+        .key_id(&id)
+        .tags(tag("one-too-many", "v"))
+        .send()
+        .await);
+    assert_eq!(code, "LimitExceededException");
+
+    let first = kms
+        .list_resource_tags()
+        .key_id(&id)
+        .limit(20)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.tags().len(), 20);
+    assert!(first.truncated);
+    let mut total = first.tags().len();
+    let mut marker = first.next_marker;
+    while let Some(m) = marker {
+        let page = kms
+            .list_resource_tags()
+            .key_id(&id)
+            .limit(20)
+            .marker(m)
+            .send()
+            .await
+            .unwrap();
+        total += page.tags().len();
+        marker = page.next_marker;
+    }
+    assert_eq!(total, 50);
+}
+
+#[tokio::test]
+async fn key_policies() {
+    let t = spawn().await;
+    let kms = t.client();
+    let id = create_key(&kms).await;
+    let names = kms.list_key_policies().key_id(&id).send().await.unwrap();
+    assert_eq!(names.policy_names(), ["default"]);
+    assert!(!names.truncated);
+
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Sid":"all","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"}]}"#;
+    kms.put_key_policy()
+        .key_id(&id)
+        .policy(policy)
+        .send()
+        .await
+        .unwrap();
+    let got = kms
+        .get_key_policy()
+        .key_id(&id)
+        .policy_name("default")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.policy(), Some(policy));
+    assert_eq!(got.policy_name(), Some("default"));
+
+    for bad in ["not json", "[1,2]", r#"{"Version":"2012-10-17"}"#] {
+        let (code, _) = err(kms.put_key_policy().key_id(&id).policy(bad).send().await);
+        assert_eq!(code, "MalformedPolicyDocumentException", "{bad}");
+    }
+    let (code, message) = err(kms
+        .put_key_policy()
+        .key_id(&id)
+        .policy("{\"Statement\":[],\"x\":\"\u{263a}\"}")
+        .send()
+        .await);
+    assert_eq!(code, "ValidationException");
+    assert!(message.contains("regular expression pattern"), "{message}");
+    let (code, _) = err(kms
+        .get_key_policy()
+        .key_id(&id)
+        .policy_name("other")
+        .send()
+        .await);
+    assert_eq!(code, "NotFoundException");
+}
