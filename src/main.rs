@@ -8,6 +8,8 @@ async fn main() -> Result<(), trent::BoxError> {
     let config = Config::parse();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log)?)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let storage = if config.in_memory {
         "in memory".to_owned()
@@ -15,7 +17,8 @@ async fn main() -> Result<(), trent::BoxError> {
         config.data_dir.join("trent.db").display().to_string()
     };
     let server = trent::start(config).await?;
-    tracing::info!(addr = %server.addr(), %storage, "trent is serving the AWS KMS API");
+    // Scripts read the address from this line when they start trent on port 0.
+    tracing::info!("serving the AWS KMS API on http://{} ({storage})", server.addr());
     tokio::select! {
         _ = shutdown_signal() => tracing::info!("shutting down"),
     }
