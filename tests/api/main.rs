@@ -7,4 +7,5 @@ mod keys;
 mod lifecycle;
 mod persistence;
 mod protocol;
+mod readme;
 mod tags_policies;
