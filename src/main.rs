@@ -18,7 +18,10 @@ async fn main() -> Result<(), trent::BoxError> {
     };
     let server = trent::start(config).await?;
     // Scripts read the address from this line when they start trent on port 0.
-    tracing::info!("serving the AWS KMS API on http://{} ({storage})", server.addr());
+    tracing::info!(
+        "serving the AWS KMS API on http://{} ({storage})",
+        server.addr()
+    );
     tokio::select! {
         _ = shutdown_signal() => tracing::info!("shutting down"),
     }

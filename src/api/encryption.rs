@@ -13,6 +13,7 @@ use crate::error::{ErrorCode, KmsError, Result};
 use crate::model::enums::{
     DataKeySpec, DryRunModifier, EncryptionAlgorithm, KeyEncryptionMechanism,
 };
+use crate::model::ids::is_key_id;
 use crate::model::state;
 use crate::model::{Accepts, Key, KeyUsage, Operation, Wire};
 use crate::protocol::validate::{Validate, Violations};
@@ -97,6 +98,9 @@ fn seal(key: &Key, plaintext: &[u8], context: &EncryptionContext) -> Result<(Vec
 
 /// Finds the key a blob names and checks it against an optional caller-named key.
 async fn blob_key(ctx: &Ctx, parsed: &blob::Parsed<'_>, named: Option<&str>) -> Result<Arc<Key>> {
+    if !is_key_id(parsed.key_id) {
+        return Err(KmsError::invalid_ciphertext());
+    }
     let blob_key = ctx.svc.key_by_id(&ctx.scope, None, parsed.key_id)?;
     if let Some(named) = named {
         let key = ctx

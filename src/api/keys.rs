@@ -210,7 +210,7 @@ pub struct ListKeysResponse {
 
 pub async fn list_keys(ctx: Ctx, req: ListKeysRequest) -> Result<ListKeysResponse> {
     let from = paging::marker(req.marker.as_deref(), is_key_id)?;
-    let limit = paging::page_size(req.limit, 1000, 1000);
+    let limit = paging::page_size(req.limit, 100, 1000);
     let (keys, next) = ctx.svc.store.keys_from(&ctx.scope, from, limit);
     Ok(ListKeysResponse {
         keys: keys

@@ -5,7 +5,8 @@ use trent::model::Operation;
 
 #[test]
 fn compatibility_table_matches_the_dispatcher() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let mut listed = 0;
     for line in readme.lines() {
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
