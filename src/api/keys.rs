@@ -6,12 +6,11 @@ use serde::{Deserialize, Serialize};
 use super::paging::{self, PageInfo};
 use super::policies::{self, validate_policy_member};
 use super::tags::{self, TagInput};
-use super::{Ctx, Empty};
+use super::{Ctx, Empty, change_key};
 use crate::clock::Timestamp;
 use crate::error::{ErrorCode, KmsError, Result};
 use crate::model::enums::CustomerMasterKeySpec;
 use crate::model::ids::is_key_id;
-use crate::model::state;
 use crate::model::{
     Accepts, Key, KeyManager, KeySpec, KeyState, KeyUsage, Operation, Origin, Wire,
 };
@@ -236,28 +235,12 @@ impl Validate for KeyOnlyRequest {
     }
 }
 
-/// Applies a lifecycle operation under the writer: resolve, check the state table, change.
-async fn change_key(
-    ctx: &Ctx,
-    key_id: &str,
-    op: Operation,
-    change: impl FnOnce(&mut Key, Timestamp),
-) -> Result<std::sync::Arc<Key>> {
-    let mut txn = ctx.svc.store.begin().await?;
-    let current = ctx.svc.resolve_key_only(&ctx.scope, key_id)?;
-    state::check(op, &current)?;
-    let mut key = (*current).clone();
-    key.state = state::next_state(op, key.state);
-    change(&mut key, ctx.svc.now());
-    txn.save_key(key).await
-}
-
 pub async fn enable_key(ctx: Ctx, req: KeyOnlyRequest) -> Result<Empty> {
     change_key(
         &ctx,
         &req.key_id.unwrap_or_default(),
         Operation::EnableKey,
-        |_, _| {},
+        |_, _| Ok(()),
     )
     .await?;
     Ok(Empty {})
@@ -268,7 +251,7 @@ pub async fn disable_key(ctx: Ctx, req: KeyOnlyRequest) -> Result<Empty> {
         &ctx,
         &req.key_id.unwrap_or_default(),
         Operation::DisableKey,
-        |_, _| {},
+        |_, _| Ok(()),
     )
     .await?;
     Ok(Empty {})
@@ -295,7 +278,10 @@ pub async fn update_key_description(ctx: Ctx, req: UpdateKeyDescriptionRequest) 
         &ctx,
         &req.key_id.unwrap_or_default(),
         Operation::UpdateKeyDescription,
-        |key, _| key.description = description,
+        |key, _| {
+            key.description = description;
+            Ok(())
+        },
     )
     .await?;
     Ok(Empty {})
@@ -345,6 +331,7 @@ pub async fn schedule_key_deletion(
         |key, now| {
             key.deletion_date = Some(now.plus_days(days));
             key.pending_window_days = Some(days);
+            Ok(())
         },
     )
     .await?;
@@ -373,6 +360,7 @@ pub async fn cancel_key_deletion(
         |key, _| {
             key.deletion_date = None;
             key.pending_window_days = None;
+            Ok(())
         },
     )
     .await?;

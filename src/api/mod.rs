@@ -16,8 +16,9 @@ use axum::body::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::clock::Timestamp;
 use crate::error::{KmsError, Result};
-use crate::model::{Operation, Scope};
+use crate::model::{Key, Operation, Scope, state};
 use crate::protocol::{self, validate::Validate};
 use crate::service::Service;
 
@@ -31,6 +32,23 @@ pub struct Ctx {
 /// An empty response body, for operations that return nothing.
 #[derive(Debug, Serialize)]
 pub struct Empty {}
+
+/// Changes one key under the writer: resolve its id or ARN, check the state table for
+/// `op`, move to the state `op` leads to, apply `change`, commit.
+pub async fn change_key(
+    ctx: &Ctx,
+    key_id: &str,
+    op: Operation,
+    change: impl FnOnce(&mut Key, Timestamp) -> Result<()>,
+) -> Result<Arc<Key>> {
+    let mut txn = ctx.svc.store.begin().await?;
+    let current = ctx.svc.resolve_key_only(&ctx.scope, key_id)?;
+    state::check(op, &current)?;
+    let mut key = (*current).clone();
+    key.state = state::next_state(op, key.state);
+    change(&mut key, ctx.svc.now())?;
+    txn.save_key(key).await
+}
 
 /// Decodes and validates the body, runs the handler, encodes its response.
 async fn call<Req, Resp, Fut>(

@@ -6,10 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::validate_key_id;
 use super::paging::{self, PageInfo};
-use super::{Ctx, Empty};
+use super::{Ctx, Empty, change_key};
 use crate::error::{ErrorCode, KmsError, Result};
 use crate::model::Operation;
-use crate::model::state;
 use crate::protocol::validate::{Validate, Violations};
 
 const DEFAULT_POLICY_NAME: &str = "default";
@@ -114,16 +113,14 @@ impl Validate for PutKeyPolicyRequest {
 
 pub async fn put_key_policy(ctx: Ctx, req: PutKeyPolicyRequest) -> Result<Empty> {
     let policy = req.policy.unwrap_or_default();
-    let mut txn = ctx.svc.store.begin().await?;
-    let key = ctx
-        .svc
-        .resolve_key_only(&ctx.scope, &req.key_id.unwrap_or_default())?;
-    state::check(Operation::PutKeyPolicy, &key)?;
-    require_default_name(req.policy_name.as_deref())?;
-    check_policy_document(&policy)?;
-    let mut key = (*key).clone();
-    key.policy = policy;
-    txn.save_key(key).await?;
+    let key_id = req.key_id.unwrap_or_default();
+    change_key(&ctx, &key_id, Operation::PutKeyPolicy, |key, _| {
+        require_default_name(req.policy_name.as_deref())?;
+        check_policy_document(&policy)?;
+        key.policy = policy;
+        Ok(())
+    })
+    .await?;
     Ok(Empty {})
 }
 

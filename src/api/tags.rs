@@ -5,9 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::validate_key_id;
 use super::paging::{self, PageInfo};
-use super::{Ctx, Empty};
+use super::{Ctx, Empty, change_key};
 use crate::error::{ErrorCode, KmsError, Result};
-use crate::model::state;
 use crate::model::{Operation, Tag};
 use crate::protocol::validate::{Validate, Violations};
 
@@ -84,14 +83,13 @@ impl Validate for TagResourceRequest {
 }
 
 pub async fn tag_resource(ctx: Ctx, req: TagResourceRequest) -> Result<Empty> {
-    let mut txn = ctx.svc.store.begin().await?;
-    let key = ctx
-        .svc
-        .resolve_key_only(&ctx.scope, &req.key_id.unwrap_or_default())?;
-    state::check(Operation::TagResource, &key)?;
-    let mut key = (*key).clone();
-    key.tags = merge_tags(key.tags, req.tags.unwrap_or_default())?;
-    txn.save_key(key).await?;
+    let added = req.tags.unwrap_or_default();
+    let key_id = req.key_id.unwrap_or_default();
+    change_key(&ctx, &key_id, Operation::TagResource, |key, _| {
+        key.tags = merge_tags(std::mem::take(&mut key.tags), added)?;
+        Ok(())
+    })
+    .await?;
     Ok(Empty {})
 }
 
@@ -113,15 +111,13 @@ impl Validate for UntagResourceRequest {
 }
 
 pub async fn untag_resource(ctx: Ctx, req: UntagResourceRequest) -> Result<Empty> {
-    let mut txn = ctx.svc.store.begin().await?;
-    let key = ctx
-        .svc
-        .resolve_key_only(&ctx.scope, &req.key_id.unwrap_or_default())?;
-    state::check(Operation::UntagResource, &key)?;
     let removed = req.tag_keys.unwrap_or_default();
-    let mut key = (*key).clone();
-    key.tags.retain(|t| !removed.contains(&t.tag_key));
-    txn.save_key(key).await?;
+    let key_id = req.key_id.unwrap_or_default();
+    change_key(&ctx, &key_id, Operation::UntagResource, |key, _| {
+        key.tags.retain(|t| !removed.contains(&t.tag_key));
+        Ok(())
+    })
+    .await?;
     Ok(Empty {})
 }
 
