@@ -101,7 +101,13 @@ async fn blob_key(ctx: &Ctx, parsed: &blob::Parsed<'_>, named: Option<&str>) -> 
     if !is_key_id(parsed.key_id) {
         return Err(KmsError::invalid_ciphertext());
     }
-    let blob_key = ctx.svc.key_by_id(&ctx.scope, None, parsed.key_id)?;
+    // AWS answers a ciphertext whose key is gone, or lives in another region, this way.
+    let blob_key = ctx.svc.store.key(&ctx.scope, parsed.key_id).ok_or_else(|| {
+        KmsError::new(
+            ErrorCode::AccessDenied,
+            "The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.",
+        )
+    })?;
     if let Some(named) = named {
         let key = ctx
             .svc
@@ -110,7 +116,7 @@ async fn blob_key(ctx: &Ctx, parsed: &blob::Parsed<'_>, named: Option<&str>) -> 
         if key.id != blob_key.id {
             return Err(KmsError::new(
                 ErrorCode::IncorrectKey,
-                "The key ID in the request does not identify a CMK that can perform this operation.",
+                "The key ID in the request does not identify a KMS key that can perform this operation",
             ));
         }
     }

@@ -372,3 +372,41 @@ async fn aws_managed_keys_appear_on_first_use() {
     let (code, _) = err(kms.schedule_key_deletion().key_id(&m.key_id).send().await);
     assert_eq!(code, "AccessDeniedException");
 }
+
+#[tokio::test]
+async fn ciphertexts_of_missing_keys_are_access_denied_as_on_aws() {
+    let t = spawn().await;
+    let kms = t.client();
+    let id = create_key(&kms).await;
+    let blob = kms
+        .encrypt()
+        .key_id(&id)
+        .plaintext(Blob::new("x"))
+        .send()
+        .await
+        .unwrap()
+        .ciphertext_blob
+        .unwrap();
+    let denied = "The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.";
+    let west = t.client_for("test", "us-west-2");
+    let (code, message) = err(west.decrypt().ciphertext_blob(blob.clone()).send().await);
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("AccessDeniedException", denied)
+    );
+
+    kms.schedule_key_deletion()
+        .key_id(&id)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .unwrap();
+    let (code, _) = err(kms.decrypt().ciphertext_blob(blob.clone()).send().await);
+    assert_eq!(code, "KMSInvalidStateException");
+    t.advance_clock(8 * 86_400).await;
+    let (code, message) = err(kms.decrypt().ciphertext_blob(blob).send().await);
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("AccessDeniedException", denied)
+    );
+}
