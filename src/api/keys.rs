@@ -294,19 +294,14 @@ pub struct ScheduleKeyDeletionRequest {
     pending_window_in_days: Option<i64>,
 }
 
-/// AWS accepts a waiting period of 7 to 30 days (the model's 1–365 is wider).
+/// AWS accepts a waiting period of 7 to 30 days; the model's 1–365 is checked first.
 const MIN_WINDOW_DAYS: i64 = 7;
 const MAX_WINDOW_DAYS: i64 = 30;
 
 impl Validate for ScheduleKeyDeletionRequest {
     fn validate(&self, v: &mut Violations) {
         validate_key_id(v, "keyId", &self.key_id);
-        v.range(
-            "pendingWindowInDays",
-            self.pending_window_in_days,
-            MIN_WINDOW_DAYS,
-            MAX_WINDOW_DAYS,
-        );
+        v.range("pendingWindowInDays", self.pending_window_in_days, 1, 365);
     }
 }
 
@@ -323,7 +318,13 @@ pub async fn schedule_key_deletion(
     ctx: Ctx,
     req: ScheduleKeyDeletionRequest,
 ) -> Result<ScheduleKeyDeletionResponse> {
-    let days = req.pending_window_in_days.unwrap_or(MAX_WINDOW_DAYS) as u32;
+    let days = req.pending_window_in_days.unwrap_or(MAX_WINDOW_DAYS);
+    if !(MIN_WINDOW_DAYS..=MAX_WINDOW_DAYS).contains(&days) {
+        return Err(KmsError::validation(format!(
+            "PendingWindowInDays must be between {MIN_WINDOW_DAYS} and {MAX_WINDOW_DAYS}"
+        )));
+    }
+    let days = days as u32;
     let key = change_key(
         &ctx,
         &req.key_id.unwrap_or_default(),

@@ -151,8 +151,19 @@ async fn deletion_window_defaults_to_30_days_and_is_bounded() {
             .send()
             .await);
         assert_eq!(code, "ValidationException");
-        assert!(message.contains("'pendingWindowInDays'"), "{message}");
+        assert_eq!(message, "PendingWindowInDays must be between 7 and 30");
     }
+    let (code, message) = err(kms
+        .schedule_key_deletion()
+        .key_id(&id)
+        .pending_window_in_days(366)
+        .send()
+        .await);
+    assert_eq!(code, "ValidationException");
+    assert!(
+        message.contains("Value '366' at 'pendingWindowInDays'"),
+        "{message}"
+    );
     let out = kms
         .schedule_key_deletion()
         .key_id(&id)
