@@ -1,5 +1,6 @@
 //! Tags: TagResource, UntagResource, ListResourceTags, and AWS's tag rules (at most 50
-//! per key, keys of 1–128 and values of 0–256 characters, `aws:` reserved, no duplicates).
+//! per key, keys of 1–128 and values of 0–256 characters, `aws:` reserved in any case, no
+//! duplicates).
 
 use serde::{Deserialize, Serialize};
 
@@ -36,7 +37,7 @@ pub fn merge_tags(mut existing: Vec<Tag>, added: Vec<TagInput>) -> Result<Vec<Ta
     for tag in added {
         let key = tag.tag_key.unwrap_or_default();
         let value = tag.tag_value.unwrap_or_default();
-        if key.starts_with("aws:") {
+        if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("aws:")) {
             return Err(KmsError::new(
                 ErrorCode::Tag,
                 format!(

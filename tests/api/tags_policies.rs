@@ -183,13 +183,15 @@ async fn tag_rules() {
     let tags = kms.list_resource_tags().key_id(&id).send().await.unwrap();
     assert_eq!(tags.tags().len(), 1);
 
-    let (code, _) = err(kms
-        .tag_resource()
-        .key_id(&id)
-        .tags(tag("aws:reserved", "x"))
-        .send()
-        .await);
-    assert_eq!(code, "TagException");
+    for reserved in ["aws:reserved", "AWS:Reserved"] {
+        let (code, _) = err(kms
+            .tag_resource()
+            .key_id(&id)
+            .tags(tag(reserved, "x"))
+            .send()
+            .await);
+        assert_eq!(code, "TagException");
+    }
     let (code, _) = err(kms
         .tag_resource()
         .key_id(&id)
