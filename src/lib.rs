@@ -33,6 +33,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use config::Config;
+pub use service::Service;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -47,8 +48,6 @@ pub struct Server {
     task: JoinHandle<()>,
     sweeper: JoinHandle<()>,
 }
-
-pub use service::Service;
 
 impl Server {
     pub fn addr(&self) -> SocketAddr {

@@ -1,6 +1,9 @@
 //! Key lifecycle: CreateKey, DescribeKey, ListKeys, EnableKey, DisableKey,
 //! UpdateKeyDescription, ScheduleKeyDeletion, CancelKeyDeletion.
 
+use std::sync::Arc;
+
+use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize};
 
 use super::paging::{self, PageInfo};
@@ -27,6 +30,8 @@ pub struct CreateKeyRequest {
     key_spec: Option<Wire<KeySpec>>,
     origin: Option<Wire<Origin>>,
     custom_key_store_id: Option<String>,
+    /// Accepted; trent stores policies without evaluating them, so there is no lockout
+    /// check to bypass.
     #[allow(dead_code)]
     bypass_policy_lockout_safety_check: Option<bool>,
     tags: Option<Vec<TagInput>>,
@@ -62,16 +67,16 @@ impl Validate for CreateKeyRequest {
     }
 }
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct KeyMetadataResponse {
-    key_metadata: serde_json::Value,
-}
+/// `{"KeyMetadata": {...}}`, serialised straight from the key.
+#[derive(Debug)]
+pub struct KeyMetadataResponse(Arc<Key>);
 
-fn metadata_response(key: &Key) -> Result<KeyMetadataResponse> {
-    Ok(KeyMetadataResponse {
-        key_metadata: serde_json::to_value(key.metadata()).map_err(KmsError::internal)?,
-    })
+impl Serialize for KeyMetadataResponse {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut out = s.serialize_struct("KeyMetadataResponse", 1)?;
+        out.serialize_field("KeyMetadata", &self.0.metadata())?;
+        out.end()
+    }
 }
 
 pub async fn create_key(ctx: Ctx, req: CreateKeyRequest) -> Result<KeyMetadataResponse> {
@@ -147,7 +152,7 @@ pub async fn create_key(ctx: Ctx, req: CreateKeyRequest) -> Result<KeyMetadataRe
     let mut txn = ctx.svc.store.begin().await?;
     let key = txn.save_key(key).await?;
     tracing::info!(key_id = %key.id, "created key");
-    metadata_response(&key)
+    Ok(KeyMetadataResponse(key))
 }
 
 #[derive(Debug, Deserialize)]
@@ -176,7 +181,7 @@ pub async fn describe_key(ctx: Ctx, req: KeyIdRequest) -> Result<KeyMetadataResp
         .svc
         .resolve(&ctx.scope, &key_id, Accepts::KeyOrAlias)
         .await?;
-    metadata_response(&key)
+    Ok(KeyMetadataResponse(key))
 }
 
 #[derive(Debug, Deserialize)]

@@ -98,6 +98,7 @@ pub struct PutKeyPolicyRequest {
     key_id: Option<String>,
     policy_name: Option<String>,
     policy: Option<String>,
+    /// Accepted; policies are stored, not evaluated, so there is no lockout to bypass.
     #[allow(dead_code)]
     bypass_policy_lockout_safety_check: Option<bool>,
 }

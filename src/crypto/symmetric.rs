@@ -84,3 +84,31 @@ impl KeyMaterial {
             .map(Secret::new)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_the_id_but_never_the_key() {
+        let m = KeyMaterial::generate(Timestamp(0));
+        let shown = format!("{m:?}");
+        assert!(shown.contains(&m.id_hex()));
+        assert!(!shown.contains(&hex(m.bytes().expose())));
+        assert!(!shown.contains(&format!("{:?}", m.bytes().expose())));
+    }
+
+    #[test]
+    fn seal_and_open_need_the_same_nonce_and_aad() {
+        let m = KeyMaterial::generate(Timestamp(0));
+        let sealed = m.seal(&[1; NONCE_LEN], b"data", b"aad");
+        assert_eq!(sealed.len(), 4 + TAG_LEN);
+        assert_eq!(
+            m.open(&[1; NONCE_LEN], &sealed, b"aad").unwrap().expose(),
+            b"data"
+        );
+        assert!(m.open(&[2; NONCE_LEN], &sealed, b"aad").is_none());
+        assert!(m.open(&[1; NONCE_LEN], &sealed, b"other").is_none());
+        assert!(KeyMaterial::from_parts([0; 32], Secret::new(vec![0; 16]), Timestamp(0)).is_none());
+    }
+}
