@@ -6,6 +6,8 @@ use aws_sdk_kms::Client;
 use aws_sdk_kms::config::retry::RetryConfig;
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kms::error::ProvideErrorMetadata;
+use aws_sdk_kms::primitives::Blob;
+use aws_sdk_kms::types::KeyMetadata;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use trent::{Config, Server};
 
@@ -207,4 +209,29 @@ pub async fn create_key(client: &Client) -> String {
         .key_metadata
         .unwrap()
         .key_id
+}
+
+/// Encrypts `plaintext` under `key_id` with an encryption context; the ciphertext blob.
+pub async fn encrypt(
+    kms: &Client,
+    key_id: &str,
+    plaintext: &str,
+    context: &[(&str, &str)],
+) -> Blob {
+    let mut request = kms.encrypt().key_id(key_id).plaintext(Blob::new(plaintext));
+    for (k, v) in context {
+        request = request.encryption_context(*k, *v);
+    }
+    request.send().await.unwrap().ciphertext_blob.unwrap()
+}
+
+/// DescribeKey's metadata for a key that must exist.
+pub async fn describe(kms: &Client, key_id: &str) -> KeyMetadata {
+    kms.describe_key()
+        .key_id(key_id)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
 }

@@ -1,7 +1,7 @@
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{DataKeySpec, EncryptionAlgorithmSpec, KeyManagerType};
 
-use crate::common::{create_key, err, spawn};
+use crate::common::{create_key, describe, encrypt, err, spawn};
 
 #[tokio::test]
 async fn encrypt_decrypt_binds_the_encryption_context() {
@@ -50,16 +50,7 @@ async fn encrypt_decrypt_binds_the_encryption_context() {
         assert_eq!(code, "InvalidCiphertextException");
     }
     // Concatenating keys and values must not make {"ab":"c"} match {"a":"bc"}.
-    let ab = kms
-        .encrypt()
-        .key_id(&id)
-        .plaintext(Blob::new("x"))
-        .encryption_context("ab", "c")
-        .send()
-        .await
-        .unwrap()
-        .ciphertext_blob
-        .unwrap();
+    let ab = encrypt(&kms, &id, "x", &[("ab", "c")]).await;
     let (code, _) = err(kms
         .decrypt()
         .ciphertext_blob(ab)
@@ -75,15 +66,7 @@ async fn decrypt_rejects_wrong_keys_and_damaged_blobs() {
     let kms = t.client();
     let id = create_key(&kms).await;
     let other = create_key(&kms).await;
-    let blob = kms
-        .encrypt()
-        .key_id(&id)
-        .plaintext(Blob::new("x"))
-        .send()
-        .await
-        .unwrap()
-        .ciphertext_blob
-        .unwrap();
+    let blob = encrypt(&kms, &id, "x", &[]).await;
     let (code, message) = err(kms
         .decrypt()
         .ciphertext_blob(blob.clone())
@@ -172,16 +155,7 @@ async fn re_encrypt_moves_a_ciphertext_to_another_key_and_context() {
     let kms = t.client();
     let source = create_key(&kms).await;
     let destination = create_key(&kms).await;
-    let blob = kms
-        .encrypt()
-        .key_id(&source)
-        .plaintext(Blob::new("moving"))
-        .encryption_context("stage", "one")
-        .send()
-        .await
-        .unwrap()
-        .ciphertext_blob
-        .unwrap();
+    let blob = encrypt(&kms, &source, "moving", &[("stage", "one")]).await;
     let out = kms
         .re_encrypt()
         .ciphertext_blob(blob.clone())
@@ -336,35 +310,13 @@ async fn generate_random_lengths() {
 async fn aws_managed_keys_appear_on_first_use() {
     let t = spawn().await;
     let kms = t.client();
-    let blob = kms
-        .encrypt()
-        .key_id("alias/aws/ebs")
-        .plaintext(Blob::new("volume key"))
-        .send()
-        .await
-        .unwrap()
-        .ciphertext_blob
-        .unwrap();
-    let m = kms
-        .describe_key()
-        .key_id("alias/aws/ebs")
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let blob = encrypt(&kms, "alias/aws/ebs", "volume key", &[]).await;
+    let m = describe(&kms, "alias/aws/ebs").await;
     assert_eq!(m.key_manager, Some(KeyManagerType::Aws));
     let plain = kms.decrypt().ciphertext_blob(blob).send().await.unwrap();
     assert!(plain.key_id().unwrap().ends_with(&m.key_id));
     // The same alias keeps naming the same key.
-    let again = kms
-        .describe_key()
-        .key_id("alias/aws/ebs")
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let again = describe(&kms, "alias/aws/ebs").await;
     assert_eq!(again.key_id, m.key_id);
     // Customers cannot manage it.
     let (code, _) = err(kms.disable_key().key_id(&m.key_id).send().await);
@@ -378,15 +330,7 @@ async fn ciphertexts_of_missing_keys_are_access_denied_as_on_aws() {
     let t = spawn().await;
     let kms = t.client();
     let id = create_key(&kms).await;
-    let blob = kms
-        .encrypt()
-        .key_id(&id)
-        .plaintext(Blob::new("x"))
-        .send()
-        .await
-        .unwrap()
-        .ciphertext_blob
-        .unwrap();
+    let blob = encrypt(&kms, &id, "x", &[]).await;
     let denied = "The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.";
     let west = t.client_for("test", "us-west-2");
     let (code, message) = err(west.decrypt().ciphertext_blob(blob.clone()).send().await);

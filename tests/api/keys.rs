@@ -1,6 +1,6 @@
 use aws_sdk_kms::types::{KeyManagerType, KeySpec, KeyState, KeyUsageType, OriginType, Tag};
 
-use crate::common::{create_key, err, spawn};
+use crate::common::{create_key, describe, err, spawn};
 
 #[tokio::test]
 async fn create_key_reports_full_metadata_and_default_policy() {
@@ -145,14 +145,7 @@ async fn describe_key_by_every_identifier_form() {
         "alias/named".to_owned(),
         "arn:aws:kms:us-east-1:111122223333:alias/named".to_owned(),
     ] {
-        let m = kms
-            .describe_key()
-            .key_id(&form)
-            .send()
-            .await
-            .unwrap()
-            .key_metadata
-            .unwrap();
+        let m = describe(&kms, &form).await;
         assert_eq!(m.key_id, id, "{form}");
     }
 
@@ -245,14 +238,7 @@ async fn enable_disable_and_describe_changes() {
     let kms = t.client();
     let id = create_key(&kms).await;
     kms.disable_key().key_id(&id).send().await.unwrap();
-    let m = kms
-        .describe_key()
-        .key_id(&id)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let m = describe(&kms, &id).await;
     assert_eq!(m.key_state, Some(KeyState::Disabled));
     assert!(!m.enabled);
     // Disabling twice is allowed, as on AWS.
@@ -264,14 +250,7 @@ async fn enable_disable_and_describe_changes() {
         .send()
         .await
         .unwrap();
-    let m = kms
-        .describe_key()
-        .key_id(&id)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let m = describe(&kms, &id).await;
     assert_eq!(m.key_state, Some(KeyState::Enabled));
     assert_eq!(m.description.as_deref(), Some("renamed"));
     let (code, _) = err(kms

@@ -1,7 +1,7 @@
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::KeyState;
 
-use crate::common::{create_key, err, kms_raw, spawn};
+use crate::common::{create_key, describe, err, kms_raw, spawn};
 
 const DAY: i64 = 86_400;
 
@@ -18,18 +18,12 @@ async fn state_machine_walk_ends_in_deletion() {
         .await
         .unwrap();
     let state = |s: Option<KeyState>| s.unwrap();
-    let describe = || async {
-        kms.describe_key()
-            .key_id(&id)
-            .send()
-            .await
-            .unwrap()
-            .key_metadata
-            .unwrap()
-    };
 
     kms.disable_key().key_id(&id).send().await.unwrap();
-    assert_eq!(state(describe().await.key_state), KeyState::Disabled);
+    assert_eq!(
+        state(describe(&kms, &id).await.key_state),
+        KeyState::Disabled
+    );
     let (code, message) = err(kms
         .encrypt()
         .key_id(&id)
@@ -42,7 +36,10 @@ async fn state_machine_walk_ends_in_deletion() {
     );
 
     kms.enable_key().key_id(&id).send().await.unwrap();
-    assert_eq!(state(describe().await.key_state), KeyState::Enabled);
+    assert_eq!(
+        state(describe(&kms, &id).await.key_state),
+        KeyState::Enabled
+    );
 
     let (code, message) = err(kms.cancel_key_deletion().key_id(&id).send().await);
     assert_eq!(
@@ -63,7 +60,7 @@ async fn state_machine_walk_ends_in_deletion() {
     assert_eq!(scheduled.key_id(), Some(arn.as_str()));
     assert_eq!(scheduled.key_state(), Some(&KeyState::PendingDeletion));
     assert_eq!(scheduled.pending_window_in_days(), Some(7));
-    let m = describe().await;
+    let m = describe(&kms, &id).await;
     assert_eq!(state(m.key_state), KeyState::PendingDeletion);
     assert_eq!(m.pending_deletion_window_in_days, Some(7));
     let deletion = m.deletion_date.unwrap().secs();
@@ -98,7 +95,7 @@ async fn state_machine_walk_ends_in_deletion() {
     // Cancelling leaves the key Disabled, as AWS does.
     let cancelled = kms.cancel_key_deletion().key_id(&id).send().await.unwrap();
     assert_eq!(cancelled.key_id(), Some(arn.as_str()));
-    let m = describe().await;
+    let m = describe(&kms, &id).await;
     assert_eq!(state(m.key_state), KeyState::Disabled);
     assert!(m.deletion_date.is_none());
 
@@ -109,7 +106,10 @@ async fn state_machine_walk_ends_in_deletion() {
         .await
         .unwrap();
     t.advance_clock(6 * DAY).await;
-    assert_eq!(state(describe().await.key_state), KeyState::PendingDeletion);
+    assert_eq!(
+        state(describe(&kms, &id).await.key_state),
+        KeyState::PendingDeletion
+    );
     t.advance_clock(DAY + 60).await;
 
     let (code, message) = err(kms.describe_key().key_id(&id).send().await);

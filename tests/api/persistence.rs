@@ -1,7 +1,6 @@
-use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::Tag;
 
-use crate::common::{create_key, spawn, spawn_in};
+use crate::common::{create_key, describe, encrypt, spawn, spawn_in};
 
 #[tokio::test]
 async fn restart_keeps_keys_aliases_tags_policies_and_old_ciphertexts() {
@@ -35,24 +34,8 @@ async fn restart_keeps_keys_aliases_tags_policies_and_old_ciphertexts() {
         .send()
         .await
         .unwrap();
-    let blob = kms
-        .encrypt()
-        .key_id("alias/kept")
-        .plaintext(Blob::new("survives"))
-        .encryption_context("k", "v")
-        .send()
-        .await
-        .unwrap()
-        .ciphertext_blob
-        .unwrap();
-    let managed = kms
-        .describe_key()
-        .key_id("alias/aws/s3")
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let blob = encrypt(&kms, "alias/kept", "survives", &[("k", "v")]).await;
+    let managed = describe(&kms, "alias/aws/s3").await;
 
     let dir = t.data_dir.clone();
     t.server.stop().await;
@@ -67,14 +50,7 @@ async fn restart_keeps_keys_aliases_tags_policies_and_old_ciphertexts() {
         .await
         .unwrap();
     assert_eq!(plain.plaintext.unwrap().as_ref(), b"survives");
-    let m = kms
-        .describe_key()
-        .key_id("alias/kept")
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let m = describe(&kms, "alias/kept").await;
     assert_eq!(m.key_id, id);
     let tags = kms.list_resource_tags().key_id(&id).send().await.unwrap();
     let tags: Vec<_> = tags
@@ -85,26 +61,12 @@ async fn restart_keeps_keys_aliases_tags_policies_and_old_ciphertexts() {
     assert_eq!(tags, [("a", "1"), ("b", "2")]);
     let got = kms.get_key_policy().key_id(&id).send().await.unwrap();
     assert_eq!(got.policy(), Some(policy));
-    let d = kms
-        .describe_key()
-        .key_id(&disabled)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let d = describe(&kms, &disabled).await;
     assert_eq!(
         d.key_state,
         Some(aws_sdk_kms::types::KeyState::PendingDeletion)
     );
     assert_eq!(d.pending_deletion_window_in_days, Some(30));
-    let again = kms
-        .describe_key()
-        .key_id("alias/aws/s3")
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let again = describe(&kms, "alias/aws/s3").await;
     assert_eq!(again.key_id, managed.key_id);
 }

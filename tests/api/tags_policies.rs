@@ -1,6 +1,6 @@
 use aws_sdk_kms::types::Tag;
 
-use crate::common::{create_key, err, spawn};
+use crate::common::{create_key, describe, err, spawn};
 
 fn tag(k: &str, v: &str) -> Tag {
     Tag::builder().tag_key(k).tag_value(v).build().unwrap()
@@ -68,14 +68,7 @@ async fn alias_rules() {
         .send()
         .await
         .unwrap();
-    let m = kms
-        .describe_key()
-        .key_id("alias/app")
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap();
+    let m = describe(&kms, "alias/app").await;
     assert_eq!(m.key_id, b);
     let (code, message) = err(kms
         .update_alias()
