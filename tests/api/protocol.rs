@@ -142,3 +142,45 @@ async fn keys_are_isolated_by_region_and_account() {
     assert_eq!(m.aws_account_id.as_deref(), Some("444455556666"));
     assert_eq!(east.list_keys().send().await.unwrap().keys().len(), 1);
 }
+
+#[tokio::test]
+async fn no_input_to_any_operation_gets_a_500_or_a_dropped_connection() {
+    let t = spawn().await;
+    let key = create_key(&t.client()).await;
+    let bodies = [
+        "{}".to_owned(),
+        "null".to_owned(),
+        "[]".to_owned(),
+        "{\"KeyId\": null}".to_owned(),
+        format!("{{\"KeyId\": \"{}\"}}", "k".repeat(3000)),
+        format!(
+            "{{\"KeyId\": \"{key}\", \"Plaintext\": \"AA==\", \"NumberOfBytes\": 99999999999}}"
+        ),
+        format!("{{\"KeyId\": \"{key}\", \"CiphertextBlob\": \"AQE=\", \"Limit\": -1}}"),
+        "{\"KeyId\": \"alias/aws/x\", \"KeySpec\": \"AES_256\", \"Marker\": \"\\u0000\"}"
+            .to_owned(),
+        "{\"AliasName\": \"alias/\", \"TargetKeyId\": \"arn:aws:kms:::key/\", \"Tags\": [{}]}"
+            .to_owned(),
+        "{\"Policy\": \"{}\", \"Description\": 7, \"EncryptionContext\": {\"a\": 1}}".to_owned(),
+    ];
+    for op in trent::model::Operation::ALL {
+        for body in &bodies {
+            let r = kms_raw(&t, op.name(), body).await;
+            assert!(
+                r.status == 200 || r.status == 400,
+                "{} {body}: {}",
+                op.name(),
+                r.status
+            );
+            if r.status == 400 {
+                let json = r.json();
+                assert!(
+                    json["__type"].is_string(),
+                    "{} {body}: {}",
+                    op.name(),
+                    r.text()
+                );
+            }
+        }
+    }
+}
