@@ -28,7 +28,7 @@ pub struct Config {
     pub in_memory: bool,
 
     /// Account for requests whose access key id is not a 12-digit account id.
-    #[arg(long, env = "TRENT_ACCOUNT_ID", default_value = "111122223333")]
+    #[arg(long, env = "TRENT_ACCOUNT_ID", default_value = "111122223333", value_parser = account_id)]
     pub account_id: String,
 
     /// Region for requests that carry no SigV4 credential scope.
@@ -44,6 +44,15 @@ pub struct Config {
     pub test_controls: bool,
 }
 
+/// An AWS account id is exactly 12 digits; ARNs are built from it.
+fn account_id(s: &str) -> Result<String, String> {
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(s.to_owned())
+    } else {
+        Err("an account id is 12 digits".to_owned())
+    }
+}
+
 impl Config {
     /// The defaults with the given flags, as the command line would parse them.
     pub fn from_args<I, T>(args: I) -> Result<Self, clap::Error>
@@ -54,5 +63,24 @@ impl Config {
         Self::try_parse_from(
             std::iter::once("trent".into()).chain(args.into_iter().map(Into::into)),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_account_check() {
+        let c = Config::from_args::<[&str; 0], &str>([]).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.data_dir, PathBuf::from("./trent-data"));
+        assert!(!c.in_memory && c.test_controls);
+        assert_eq!(
+            (c.account_id.as_str(), c.region.as_str()),
+            ("111122223333", "us-east-1")
+        );
+        assert!(Config::from_args(["--account-id", "12345"]).is_err());
+        assert!(Config::from_args(["--test-controls", "false"]).is_ok_and(|c| !c.test_controls));
     }
 }

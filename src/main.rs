@@ -4,8 +4,17 @@ use clap::Parser;
 use trent::Config;
 
 #[tokio::main]
-async fn main() -> Result<(), trent::BoxError> {
-    let config = Config::parse();
+async fn main() -> std::process::ExitCode {
+    match run(Config::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("trent: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(config: Config) -> Result<(), trent::BoxError> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_new(&config.log)?)
         .with_writer(std::io::stderr)

@@ -6,8 +6,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqliteLockingMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Row, Sqlite, Transaction};
 
@@ -23,17 +23,21 @@ use crate::model::{Key, KeyManager, KeySpec, KeyState, KeyUsage, Origin, Scope, 
 pub async fn open(data_dir: Option<&Path>) -> Result<SqlitePool, BoxError> {
     let options = match data_dir {
         Some(dir) => {
-            std::fs::create_dir_all(dir)?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
             SqliteConnectOptions::new()
                 .filename(dir.join("trent.db"))
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
+                // The cache is the truth for reads: a second trent on the same
+                // database would serve stale keys, so it is refused at start-up.
+                .locking_mode(SqliteLockingMode::Exclusive)
         }
         None => SqliteConnectOptions::new().in_memory(true),
     }
     .foreign_keys(true)
-    .busy_timeout(std::time::Duration::from_secs(5));
+    .busy_timeout(std::time::Duration::from_secs(1));
     // One connection: writes are serialised by the store anyway, and an in-memory
     // database lives exactly as long as its connection.
     let pool = SqlitePoolOptions::new()
@@ -42,7 +46,14 @@ pub async fn open(data_dir: Option<&Path>) -> Result<SqlitePool, BoxError> {
         .idle_timeout(None)
         .max_lifetime(None)
         .connect_with(options)
-        .await?;
+        .await
+        .map_err(|e| match data_dir {
+            Some(dir) => format!(
+                "cannot open the database in {} (is another trent using it?): {e}",
+                dir.display()
+            ),
+            None => format!("cannot open an in-memory database: {e}"),
+        })?;
     sqlx::migrate!("./migrations").run(&pool).await?;
     Ok(pool)
 }

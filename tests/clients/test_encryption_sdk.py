@@ -62,24 +62,19 @@ def test_disabled_key_stops_the_keyring(trent, kms, esdk):
     assert plaintext == b"short message"
 
 
-def test_master_key_provider(trent, kms, esdk):
+def test_master_key_provider(trent, kms, esdk, monkeypatch):
+    # The master key provider builds its own clients: point them at trent.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_KMS", trent.endpoint)
+    session = boto3.session.Session()._session
     arn = kms.create_key()["KeyMetadata"]["Arn"]
-    session = boto3.session.Session()._session  # botocore session, endpoint via env below
-    import os
+    provider = aws_encryption_sdk.StrictAwsKmsMasterKeyProvider(key_ids=[arn], botocore_session=session)
+    ciphertext, _ = esdk.encrypt(source=b"via master key provider", key_provider=provider)
+    plaintext, _ = esdk.decrypt(source=ciphertext, key_provider=provider)
+    assert plaintext == b"via master key provider"
 
-    os.environ["AWS_ENDPOINT_URL_KMS"] = trent.endpoint
-    try:
-        provider = aws_encryption_sdk.StrictAwsKmsMasterKeyProvider(
-            key_ids=[arn], botocore_session=session
-        )
-        ciphertext, _ = esdk.encrypt(source=b"via master key provider", key_provider=provider)
-        plaintext, header = esdk.decrypt(source=ciphertext, key_provider=provider)
-        assert plaintext == b"via master key provider"
-        other = kms.create_key()["KeyMetadata"]["Arn"]
-        strict_other = aws_encryption_sdk.StrictAwsKmsMasterKeyProvider(
-            key_ids=[other], botocore_session=session
-        )
-        with pytest.raises(AWSEncryptionSDKClientError):
-            esdk.decrypt(source=ciphertext, key_provider=strict_other)
-    finally:
-        del os.environ["AWS_ENDPOINT_URL_KMS"]
+    other = kms.create_key()["KeyMetadata"]["Arn"]
+    strict_other = aws_encryption_sdk.StrictAwsKmsMasterKeyProvider(
+        key_ids=[other], botocore_session=session
+    )
+    with pytest.raises(AWSEncryptionSDKClientError):
+        esdk.decrypt(source=ciphertext, key_provider=strict_other)
