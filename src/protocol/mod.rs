@@ -34,8 +34,9 @@ pub async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: B
         })?;
         let scope = scope::from_headers(&headers, &svc.config.account_id, &svc.config.region);
         tracing::debug!(operation = op.name(), account = %scope.account, region = %scope.region, "request");
-        // A handler that panics must still answer: run it as its own task and turn a
-        // panic into KMSInternalException instead of a dropped connection.
+        // Each request runs as its own task: a panic becomes KMSInternalException
+        // instead of a dropped connection, and a client that hangs up cannot cancel a
+        // write between its database commit and its cache update.
         tokio::spawn(crate::api::dispatch(svc.clone(), scope, op, body))
             .await
             .unwrap_or_else(|e| Err(KmsError::internal(e)))

@@ -248,8 +248,10 @@ impl Txn<'_> {
 }
 
 impl Store {
-    /// Closes the database; called once the server has stopped.
+    /// Closes the database once the server has stopped. A request runs to completion
+    /// even if its client went away, so writes still queued for the writer finish first.
     pub async fn close(&self) {
+        let _writer = self.writer.lock().await;
         self.db.close().await;
     }
 }
