@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::Ctx;
 use super::keys::validate_key_id;
 use crate::crypto::blob::{self, EncryptionContext};
-use crate::crypto::{Secret, hex, random_bytes};
+use crate::crypto::cms::{self, Recipient};
+use crate::crypto::{Secret, attestation, hex, random_bytes};
 use crate::error::{ErrorCode, KmsError, Result};
 use crate::model::enums::{
     DataKeySpec, DryRunModifier, EncryptionAlgorithm, KeyEncryptionMechanism,
@@ -18,8 +19,8 @@ use crate::model::state;
 use crate::model::{Accepts, Key, KeyUsage, Operation, Wire};
 use crate::protocol::validate::{Validate, Violations};
 
-/// Nitro Enclaves attestation (`Recipient`): the members arrive and are checked, but
-/// answering with `CiphertextForRecipient` is not implemented.
+/// `Recipient`: an attested enclave (AWS Nitro Enclaves, NitroTPM) that receives the
+/// secret as `CiphertextForRecipient` instead of `Plaintext`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RecipientInfo {
@@ -42,12 +43,27 @@ fn validate_recipient(v: &mut Violations, recipient: &Option<RecipientInfo>) {
     }
 }
 
-fn reject_recipient(recipient: &Option<RecipientInfo>) -> Result<()> {
+/// The enclave a request names, read from its attestation document.
+fn recipient(info: &Option<RecipientInfo>) -> Result<Option<Recipient>> {
+    let Some(info) = info else {
+        return Ok(None);
+    };
+    let document = info
+        .attestation_document
+        .as_ref()
+        .ok_or_else(|| KmsError::validation("Recipient must include an AttestationDocument."))?;
+    attestation::recipient(document.expose())
+        .map(Some)
+        .map_err(|why| {
+            KmsError::validation(format!("The attestation document is not valid: {why}."))
+        })
+}
+
+/// A secret for the response: in the clear, or sealed for the recipient enclave.
+fn deliver(secret: Secret, recipient: Option<&Recipient>) -> (Option<Secret>, Option<Base64>) {
     match recipient {
-        Some(_) => Err(KmsError::unsupported(
-            "Recipient (AWS Nitro Enclaves attestation) is not supported by trent yet.",
-        )),
-        None => Ok(()),
+        Some(r) => (None, Some(Base64(cms::envelope(r, secret.expose())))),
+        None => (Some(secret), None),
     }
 }
 
@@ -186,8 +202,7 @@ impl Validate for EncryptRequest {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct EncryptResponse {
-    #[serde(with = "base64_bytes")]
-    ciphertext_blob: Vec<u8>,
+    ciphertext_blob: Base64,
     key_id: String,
     encryption_algorithm: EncryptionAlgorithm,
 }
@@ -213,7 +228,7 @@ pub async fn encrypt(ctx: Ctx, req: EncryptRequest) -> Result<EncryptResponse> {
         &req.encryption_context.unwrap_or_default(),
     )?;
     Ok(EncryptResponse {
-        ciphertext_blob,
+        ciphertext_blob: Base64(ciphertext_blob),
         key_id: key.arn.clone(),
         encryption_algorithm: algorithm.unwrap_or(EncryptionAlgorithm::SymmetricDefault),
     })
@@ -250,14 +265,17 @@ impl Validate for DecryptRequest {
 #[serde(rename_all = "PascalCase")]
 pub struct DecryptResponse {
     key_id: String,
-    plaintext: Secret,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plaintext: Option<Secret>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ciphertext_for_recipient: Option<Base64>,
     encryption_algorithm: EncryptionAlgorithm,
     key_material_id: String,
 }
 
 pub async fn decrypt(ctx: Ctx, req: DecryptRequest) -> Result<DecryptResponse> {
     let algorithm = req.encryption_algorithm.as_ref().and_then(Wire::known);
-    reject_recipient(&req.recipient)?;
+    let recipient = recipient(&req.recipient)?;
     if req.dry_run == Some(true) && ignores_ciphertext(&req.dry_run_modifiers) {
         // Only the key named in the request can be checked.
         if let Some(named) = &req.key_id {
@@ -279,9 +297,11 @@ pub async fn decrypt(ctx: Ctx, req: DecryptRequest) -> Result<DecryptResponse> {
         return Err(KmsError::dry_run());
     }
     let plaintext = open(&key, &parsed, &req.encryption_context.unwrap_or_default())?;
+    let (plaintext, ciphertext_for_recipient) = deliver(plaintext, recipient.as_ref());
     Ok(DecryptResponse {
         key_id: key.arn.clone(),
         plaintext,
+        ciphertext_for_recipient,
         encryption_algorithm: algorithm.unwrap_or(EncryptionAlgorithm::SymmetricDefault),
         key_material_id: hex(&parsed.material_id),
     })
@@ -326,8 +346,7 @@ impl Validate for ReEncryptRequest {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ReEncryptResponse {
-    #[serde(with = "base64_bytes")]
-    ciphertext_blob: Vec<u8>,
+    ciphertext_blob: Base64,
     source_key_id: String,
     key_id: String,
     source_encryption_algorithm: EncryptionAlgorithm,
@@ -385,7 +404,7 @@ pub async fn re_encrypt(ctx: Ctx, req: ReEncryptRequest) -> Result<ReEncryptResp
         &req.destination_encryption_context.unwrap_or_default(),
     )?;
     Ok(ReEncryptResponse {
-        ciphertext_blob,
+        ciphertext_blob: Base64(ciphertext_blob),
         source_key_id: source.arn.clone(),
         key_id: destination.arn.clone(),
         source_encryption_algorithm: source_alg.unwrap_or(EncryptionAlgorithm::SymmetricDefault),
@@ -456,9 +475,11 @@ async fn generate_data_key_inner(
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateDataKeyResponse {
-    #[serde(with = "base64_bytes")]
-    ciphertext_blob: Vec<u8>,
-    plaintext: Secret,
+    ciphertext_blob: Base64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plaintext: Option<Secret>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ciphertext_for_recipient: Option<Base64>,
     key_id: String,
     key_material_id: String,
 }
@@ -468,7 +489,7 @@ pub async fn generate_data_key(
     req: GenerateDataKeyRequest,
 ) -> Result<GenerateDataKeyResponse> {
     let len = data_key_len(&req.key_spec, req.number_of_bytes)?;
-    reject_recipient(&req.recipient)?;
+    let recipient = recipient(&req.recipient)?;
     let (key, plaintext, ciphertext_blob, key_material_id) = generate_data_key_inner(
         &ctx,
         Operation::GenerateDataKey,
@@ -478,9 +499,11 @@ pub async fn generate_data_key(
         &req.encryption_context.unwrap_or_default(),
     )
     .await?;
+    let (plaintext, ciphertext_for_recipient) = deliver(plaintext, recipient.as_ref());
     Ok(GenerateDataKeyResponse {
-        ciphertext_blob,
+        ciphertext_blob: Base64(ciphertext_blob),
         plaintext,
+        ciphertext_for_recipient,
         key_id: key.arn.clone(),
         key_material_id,
     })
@@ -509,8 +532,7 @@ impl Validate for GenerateDataKeyWithoutPlaintextRequest {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateDataKeyWithoutPlaintextResponse {
-    #[serde(with = "base64_bytes")]
-    ciphertext_blob: Vec<u8>,
+    ciphertext_blob: Base64,
     key_id: String,
     key_material_id: String,
 }
@@ -530,7 +552,7 @@ pub async fn generate_data_key_without_plaintext(
     )
     .await?;
     Ok(GenerateDataKeyWithoutPlaintextResponse {
-        ciphertext_blob,
+        ciphertext_blob: Base64(ciphertext_blob),
         key_id: key.arn.clone(),
         key_material_id,
     })
@@ -561,7 +583,10 @@ impl Validate for GenerateRandomRequest {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateRandomResponse {
-    plaintext: Secret,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    plaintext: Option<Secret>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ciphertext_for_recipient: Option<Base64>,
 }
 
 pub async fn generate_random(
@@ -574,19 +599,22 @@ pub async fn generate_random(
             format!("Custom key store {id} does not exist."),
         ));
     }
-    reject_recipient(&req.recipient)?;
+    let recipient = recipient(&req.recipient)?;
+    let random = random_bytes(req.number_of_bytes.unwrap_or(0) as usize);
+    let (plaintext, ciphertext_for_recipient) = deliver(random, recipient.as_ref());
     Ok(GenerateRandomResponse {
-        plaintext: random_bytes(req.number_of_bytes.unwrap_or(0) as usize),
+        plaintext,
+        ciphertext_for_recipient,
     })
 }
 
-/// Ciphertexts are not secret: plain base64 for them.
-mod base64_bytes {
-    use base64::Engine;
-    use base64::engine::general_purpose::STANDARD;
-    use serde::Serializer;
+/// Bytes that are not secret (ciphertexts): plain base64 on the wire.
+#[derive(Debug)]
+pub struct Base64(Vec<u8>);
 
-    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&STANDARD.encode(bytes))
+impl Serialize for Base64 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use base64::Engine;
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
     }
 }

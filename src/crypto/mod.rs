@@ -1,7 +1,10 @@
 //! Cryptography, all from RustCrypto crates: secrets that cannot leak through `Debug`,
-//! symmetric key material, and the ciphertext blob format.
+//! symmetric key material, the ciphertext blob format, and the envelope an attested
+//! enclave receives (`Recipient`).
 
+pub mod attestation;
 pub mod blob;
+pub mod cms;
 pub mod secret;
 pub mod symmetric;
 

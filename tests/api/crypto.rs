@@ -354,3 +354,71 @@ async fn ciphertexts_of_missing_keys_are_access_denied_as_on_aws() {
         ("AccessDeniedException", denied)
     );
 }
+
+#[tokio::test]
+async fn recipients_need_a_usable_attestation_document() {
+    use aws_sdk_kms::types::{KeyEncryptionMechanism, RecipientInfo};
+    let t = spawn().await;
+    let kms = t.client();
+    let id = create_key(&kms).await;
+    let blob = encrypt(&kms, &id, "x", &[]).await;
+    let garbage = RecipientInfo::builder()
+        .key_encryption_algorithm(KeyEncryptionMechanism::RsaesOaepSha256)
+        .attestation_document(Blob::new(b"not an attestation document".to_vec()))
+        .build();
+    let (code, message) = err(kms
+        .decrypt()
+        .ciphertext_blob(blob.clone())
+        .recipient(garbage.clone())
+        .send()
+        .await);
+    assert_eq!(code, "ValidationException");
+    assert!(
+        message.starts_with("The attestation document is not valid"),
+        "{message}"
+    );
+    let (code, _) = err(kms
+        .generate_data_key()
+        .key_id(&id)
+        .number_of_bytes(8)
+        .recipient(garbage.clone())
+        .send()
+        .await);
+    assert_eq!(code, "ValidationException");
+    let (code, _) = err(kms
+        .generate_random()
+        .number_of_bytes(8)
+        .recipient(garbage)
+        .send()
+        .await);
+    assert_eq!(code, "ValidationException");
+    let empty = RecipientInfo::builder().build();
+    let (code, message) = err(kms
+        .decrypt()
+        .ciphertext_blob(blob.clone())
+        .recipient(empty)
+        .send()
+        .await);
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        (
+            "ValidationException",
+            "Recipient must include an AttestationDocument."
+        )
+    );
+    let wrong_algorithm = RecipientInfo::builder()
+        .key_encryption_algorithm(KeyEncryptionMechanism::from("RSAES_PKCS1_V1_5"))
+        .attestation_document(Blob::new(b"x".to_vec()))
+        .build();
+    let (code, message) = err(kms
+        .decrypt()
+        .ciphertext_blob(blob)
+        .recipient(wrong_algorithm)
+        .send()
+        .await);
+    assert_eq!(code, "ValidationException");
+    assert!(
+        message.contains("'recipient.keyEncryptionAlgorithm'"),
+        "{message}"
+    );
+}
