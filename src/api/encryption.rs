@@ -5,67 +5,17 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::Ctx;
 use super::keys::validate_key_id;
+use super::recipient::{RecipientInfo, deliver, recipient, validate_recipient};
+use super::{Base64, Ctx};
 use crate::crypto::blob::{self, EncryptionContext};
-use crate::crypto::cms::{self, Recipient};
-use crate::crypto::{Secret, attestation, hex, random_bytes};
+use crate::crypto::{Secret, hex, random_bytes};
 use crate::error::{ErrorCode, KmsError, Result};
-use crate::model::enums::{
-    DataKeySpec, DryRunModifier, EncryptionAlgorithm, KeyEncryptionMechanism,
-};
+use crate::model::enums::{DataKeySpec, DryRunModifier, EncryptionAlgorithm};
 use crate::model::ids::is_key_id;
 use crate::model::state;
 use crate::model::{Accepts, Key, KeyUsage, Operation, Wire};
 use crate::protocol::validate::{Validate, Violations};
-
-/// `Recipient`: an attested enclave (AWS Nitro Enclaves, NitroTPM) that receives the
-/// secret as `CiphertextForRecipient` instead of `Plaintext`.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct RecipientInfo {
-    key_encryption_algorithm: Option<Wire<KeyEncryptionMechanism>>,
-    attestation_document: Option<Secret>,
-}
-
-fn validate_recipient(v: &mut Violations, recipient: &Option<RecipientInfo>) {
-    if let Some(r) = recipient {
-        v.member_of(
-            "recipient.keyEncryptionAlgorithm",
-            &r.key_encryption_algorithm,
-        );
-        v.blob_length(
-            "recipient.attestationDocument",
-            r.attestation_document.as_ref().map(Secret::len),
-            1,
-            262_144,
-        );
-    }
-}
-
-/// The enclave a request names, read from its attestation document.
-fn recipient(info: &Option<RecipientInfo>) -> Result<Option<Recipient>> {
-    let Some(info) = info else {
-        return Ok(None);
-    };
-    let document = info
-        .attestation_document
-        .as_ref()
-        .ok_or_else(|| KmsError::validation("Recipient must include an AttestationDocument."))?;
-    attestation::recipient(document.expose())
-        .map(Some)
-        .map_err(|why| {
-            KmsError::validation(format!("The attestation document is not valid: {why}."))
-        })
-}
-
-/// A secret for the response: in the clear, or sealed for the recipient enclave.
-fn deliver(secret: Secret, recipient: Option<&Recipient>) -> (Option<Secret>, Option<Base64>) {
-    match recipient {
-        Some(r) => (None, Some(Base64(cms::envelope(r, secret.expose())))),
-        None => (Some(secret), None),
-    }
-}
 
 /// The key must be a symmetric encryption key, and the algorithm (if named) its own.
 fn check_encryption_key(
@@ -606,15 +556,4 @@ pub async fn generate_random(
         plaintext,
         ciphertext_for_recipient,
     })
-}
-
-/// Bytes that are not secret (ciphertexts): plain base64 on the wire.
-#[derive(Debug)]
-pub struct Base64(Vec<u8>);
-
-impl Serialize for Base64 {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        use base64::Engine;
-        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
-    }
 }

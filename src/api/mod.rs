@@ -7,6 +7,7 @@ mod encryption;
 mod keys;
 mod paging;
 mod policies;
+mod recipient;
 mod tags;
 
 use std::future::Future;
@@ -27,6 +28,17 @@ use crate::service::Service;
 pub struct Ctx {
     pub svc: Arc<Service>,
     pub scope: Scope,
+}
+
+/// Bytes that are not secret (ciphertexts): plain base64 on the wire.
+#[derive(Debug)]
+pub struct Base64(pub Vec<u8>);
+
+impl Serialize for Base64 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use base64::Engine;
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
+    }
 }
 
 /// An empty response body, for operations that return nothing.
