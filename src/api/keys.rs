@@ -102,14 +102,14 @@ pub async fn create_key(ctx: Ctx, req: CreateKeyRequest) -> Result<KeyMetadataRe
         .and_then(Wire::known)
         .unwrap_or(Origin::AwsKms);
 
+    if !spec.usages().contains(&usage) {
+        return Err(KmsError::validation(format!(
+            "KeyUsage {usage} is not compatible with KeySpec {spec}"
+        )));
+    }
     if spec != KeySpec::SymmetricDefault {
         return Err(KmsError::unsupported(format!(
             "KeySpec {spec} is not supported by trent yet."
-        )));
-    }
-    if usage != KeyUsage::EncryptDecrypt {
-        return Err(KmsError::validation(format!(
-            "KeyUsage {usage} is not compatible with KeySpec {spec}"
         )));
     }
     if let Some(store_id) = &req.custom_key_store_id {

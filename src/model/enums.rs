@@ -122,6 +122,27 @@ impl CustomerMasterKeySpec {
 }
 
 impl KeySpec {
+    /// The key usages AWS allows for keys of this spec (CreateKey's KeyUsage).
+    pub fn usages(self) -> &'static [KeyUsage] {
+        use KeyUsage::*;
+        match self {
+            KeySpec::SymmetricDefault => &[EncryptDecrypt],
+            KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
+                &[GenerateVerifyMac]
+            }
+            KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => &[EncryptDecrypt, SignVerify],
+            KeySpec::EccNistP256 | KeySpec::EccNistP384 | KeySpec::EccNistP521 => {
+                &[SignVerify, KeyAgreement]
+            }
+            KeySpec::EccSecgP256k1
+            | KeySpec::EccNistEdwards25519
+            | KeySpec::MlDsa44
+            | KeySpec::MlDsa65
+            | KeySpec::MlDsa87 => &[SignVerify],
+            KeySpec::Sm2 => &[EncryptDecrypt, SignVerify, KeyAgreement],
+        }
+    }
+
     /// The deprecated CustomerMasterKeySpec AWS still reports, where one exists.
     pub fn customer_master_key_spec(self) -> Option<CustomerMasterKeySpec> {
         CustomerMasterKeySpec::parse(self.as_str())
@@ -218,6 +239,19 @@ mod tests {
             assert_eq!(KeySpec::parse(spec.as_str()), Some(*spec));
         }
         assert_eq!(KeySpec::parse("symmetric_default"), None);
+    }
+
+    #[test]
+    fn every_key_spec_has_a_usage() {
+        for spec in KeySpec::ALL {
+            assert!(!spec.usages().is_empty(), "{spec}");
+        }
+        assert!(
+            !KeySpec::SymmetricDefault
+                .usages()
+                .contains(&KeyUsage::SignVerify)
+        );
+        assert!(KeySpec::Rsa2048.usages().contains(&KeyUsage::SignVerify));
     }
 
     #[test]
