@@ -39,11 +39,11 @@ impl Service {
         self.clock.now()
     }
 
-    /// Finds the key `key_id` names in `scope`, in the forms `accepts` allows. Must not be
-    /// called while holding a [`crate::store::Txn`]: an `alias/aws/...` name may create
-    /// its AWS managed key.
-    pub async fn resolve(&self, scope: &Scope, key_id: &str, accepts: Accepts) -> Result<Arc<Key>> {
-        match KeyRef::parse(key_id, accepts)? {
+    /// Finds the key that `key_id` (key id, key ARN, alias name or alias ARN) names in
+    /// `scope`. Must not be called while holding a [`crate::store::Txn`]: an
+    /// `alias/aws/...` name may create its AWS managed key.
+    pub async fn resolve(&self, scope: &Scope, key_id: &str) -> Result<Arc<Key>> {
+        match KeyRef::parse(key_id, Accepts::KeyOrAlias)? {
             KeyRef::Key { scope: named, id } => self.key_by_id(scope, named.as_ref(), &id),
             KeyRef::Alias { scope: named, name } => {
                 if named.as_ref().is_some_and(|s| s != scope) {
@@ -61,7 +61,7 @@ impl Service {
     }
 
     /// A key by id; `named` is the scope of an ARN, which must be the request's own.
-    pub fn key_by_id(&self, scope: &Scope, named: Option<&Scope>, id: &str) -> Result<Arc<Key>> {
+    fn key_by_id(&self, scope: &Scope, named: Option<&Scope>, id: &str) -> Result<Arc<Key>> {
         let arn = named.unwrap_or(scope).key_arn(id);
         if named.is_some_and(|s| s != scope) {
             return Err(key_not_found(&arn));
@@ -69,7 +69,8 @@ impl Service {
         self.store.key(scope, id).ok_or_else(|| key_not_found(&arn))
     }
 
-    /// Resolves a key id or key ARN without any await, for use inside a write.
+    /// Finds the key a key id or key ARN names (operations that refuse aliases). Never
+    /// waits, so it may be called inside a write.
     pub fn resolve_key_only(&self, scope: &Scope, key_id: &str) -> Result<Arc<Key>> {
         match KeyRef::parse(key_id, Accepts::KeyOnly)? {
             KeyRef::Key { scope: named, id } => self.key_by_id(scope, named.as_ref(), &id),

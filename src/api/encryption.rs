@@ -14,7 +14,7 @@ use crate::error::{ErrorCode, KmsError, Result};
 use crate::model::enums::{DataKeySpec, DryRunModifier, EncryptionAlgorithm};
 use crate::model::ids::is_key_id;
 use crate::model::state;
-use crate::model::{Accepts, Key, KeyUsage, Operation, Wire};
+use crate::model::{Key, KeyUsage, Operation, Wire};
 use crate::protocol::validate::{Validate, Violations};
 
 /// The key must be a symmetric encryption key, and the algorithm (if named) its own.
@@ -62,31 +62,45 @@ fn seal(key: &Key, plaintext: &[u8], context: &EncryptionContext) -> Result<(Vec
     ))
 }
 
-/// Finds the key a blob names and checks it against an optional caller-named key.
-async fn blob_key(ctx: &Ctx, parsed: &blob::Parsed<'_>, named: Option<&str>) -> Result<Arc<Key>> {
-    if !is_key_id(parsed.key_id) {
-        return Err(KmsError::invalid_ciphertext());
+/// The source of a Decrypt or ReEncrypt: the key its ciphertext names, which must be the
+/// key the caller named (if any), checked for `op`. With DryRun and IGNORE_CIPHERTEXT the
+/// ciphertext is not read: only the named key is checked, and there is no source.
+async fn source<'b>(
+    ctx: &Ctx,
+    op: Operation,
+    ciphertext: Option<&'b Secret>,
+    named: Option<&str>,
+    algorithm: Option<EncryptionAlgorithm>,
+    ignore_ciphertext: bool,
+) -> Result<Option<(Arc<Key>, blob::Parsed<'b>)>> {
+    if ignore_ciphertext {
+        if let Some(named) = named {
+            let key = ctx.svc.resolve(&ctx.scope, named).await?;
+            check_encryption_key(&key, op, algorithm)?;
+        }
+        return Ok(None);
     }
+    let parsed = ciphertext
+        .and_then(|c| blob::parse(c.expose()))
+        .filter(|p| is_key_id(p.key_id))
+        .ok_or_else(KmsError::invalid_ciphertext)?;
     // AWS answers a ciphertext whose key is gone, or lives in another region, this way.
-    let blob_key = ctx.svc.store.key(&ctx.scope, parsed.key_id).ok_or_else(|| {
+    let key = ctx.svc.store.key(&ctx.scope, parsed.key_id).ok_or_else(|| {
         KmsError::new(
             ErrorCode::AccessDenied,
             "The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.",
         )
     })?;
-    if let Some(named) = named {
-        let key = ctx
-            .svc
-            .resolve(&ctx.scope, named, Accepts::KeyOrAlias)
-            .await?;
-        if key.id != blob_key.id {
-            return Err(KmsError::new(
-                ErrorCode::IncorrectKey,
-                "The key ID in the request does not identify a KMS key that can perform this operation",
-            ));
-        }
+    if let Some(named) = named
+        && ctx.svc.resolve(&ctx.scope, named).await?.id != key.id
+    {
+        return Err(KmsError::new(
+            ErrorCode::IncorrectKey,
+            "The key ID in the request does not identify a KMS key that can perform this operation",
+        ));
     }
-    Ok(blob_key)
+    check_encryption_key(&key, op, algorithm)?;
+    Ok(Some((key, parsed)))
 }
 
 /// Decrypts a blob after every check passed.
@@ -99,15 +113,16 @@ fn open(key: &Key, parsed: &blob::Parsed<'_>, context: &EncryptionContext) -> Re
         .ok_or_else(KmsError::invalid_ciphertext)
 }
 
-fn parse_blob(ciphertext: &[u8]) -> Result<blob::Parsed<'_>> {
-    blob::parse(ciphertext).ok_or_else(KmsError::invalid_ciphertext)
-}
-
-fn ignores_ciphertext(modifiers: &Option<Vec<Wire<DryRunModifier>>>) -> bool {
-    modifiers
-        .iter()
-        .flatten()
-        .any(|m| m.known() == Some(DryRunModifier::IgnoreCiphertext))
+/// DryRun with the IGNORE_CIPHERTEXT modifier: check everything but the ciphertext.
+fn ignores_ciphertext(
+    dry_run: Option<bool>,
+    modifiers: &Option<Vec<Wire<DryRunModifier>>>,
+) -> bool {
+    dry_run == Some(true)
+        && modifiers
+            .iter()
+            .flatten()
+            .any(|m| m.known() == Some(DryRunModifier::IgnoreCiphertext))
 }
 
 fn validate_modifiers(v: &mut Violations, modifiers: &Option<Vec<Wire<DryRunModifier>>>) {
@@ -120,7 +135,7 @@ fn validate_modifiers(v: &mut Violations, modifiers: &Option<Vec<Wire<DryRunModi
 }
 
 fn validate_ciphertext(v: &mut Violations, field: &str, blob: &Option<Secret>) {
-    v.blob_length(field, blob.as_ref().map(Secret::len), 1, 6144);
+    v.size(field, blob.as_ref().map(Secret::len), 1, 6144);
 }
 
 #[derive(Debug, Deserialize)]
@@ -138,7 +153,7 @@ impl Validate for EncryptRequest {
     fn validate(&self, v: &mut Violations) {
         validate_key_id(v, "keyId", &self.key_id);
         v.required("plaintext", &self.plaintext);
-        v.blob_length(
+        v.size(
             "plaintext",
             self.plaintext.as_ref().map(Secret::len),
             1,
@@ -161,11 +176,7 @@ pub async fn encrypt(ctx: Ctx, req: EncryptRequest) -> Result<EncryptResponse> {
     let algorithm = req.encryption_algorithm.as_ref().and_then(Wire::known);
     let key = ctx
         .svc
-        .resolve(
-            &ctx.scope,
-            &req.key_id.unwrap_or_default(),
-            Accepts::KeyOrAlias,
-        )
+        .resolve(&ctx.scope, &req.key_id.unwrap_or_default())
         .await?;
     check_encryption_key(&key, Operation::Encrypt, algorithm)?;
     if req.dry_run == Some(true) {
@@ -199,7 +210,7 @@ pub struct DecryptRequest {
 
 impl Validate for DecryptRequest {
     fn validate(&self, v: &mut Violations) {
-        if !(self.dry_run == Some(true) && ignores_ciphertext(&self.dry_run_modifiers)) {
+        if !ignores_ciphertext(self.dry_run, &self.dry_run_modifiers) {
             v.required("ciphertextBlob", &self.ciphertext_blob);
         }
         validate_ciphertext(v, "ciphertextBlob", &self.ciphertext_blob);
@@ -226,26 +237,20 @@ pub struct DecryptResponse {
 pub async fn decrypt(ctx: Ctx, req: DecryptRequest) -> Result<DecryptResponse> {
     let algorithm = req.encryption_algorithm.as_ref().and_then(Wire::known);
     let recipient = recipient(&req.recipient)?;
-    if req.dry_run == Some(true) && ignores_ciphertext(&req.dry_run_modifiers) {
-        // Only the key named in the request can be checked.
-        if let Some(named) = &req.key_id {
-            let key = ctx
-                .svc
-                .resolve(&ctx.scope, named, Accepts::KeyOrAlias)
-                .await?;
-            check_encryption_key(&key, Operation::Decrypt, algorithm)?;
-        }
+    let ignore = ignores_ciphertext(req.dry_run, &req.dry_run_modifiers);
+    let ciphertext = req.ciphertext_blob;
+    let source = source(
+        &ctx,
+        Operation::Decrypt,
+        ciphertext.as_ref(),
+        req.key_id.as_deref(),
+        algorithm,
+        ignore,
+    )
+    .await?;
+    let Some((key, parsed)) = source.filter(|_| req.dry_run != Some(true)) else {
         return Err(KmsError::dry_run());
-    }
-    let ciphertext = req
-        .ciphertext_blob
-        .unwrap_or_else(|| Secret::new(Vec::new()));
-    let parsed = parse_blob(ciphertext.expose())?;
-    let key = blob_key(&ctx, &parsed, req.key_id.as_deref()).await?;
-    check_encryption_key(&key, Operation::Decrypt, algorithm)?;
-    if req.dry_run == Some(true) {
-        return Err(KmsError::dry_run());
-    }
+    };
     let plaintext = open(&key, &parsed, &req.encryption_context.unwrap_or_default())?;
     let (plaintext, ciphertext_for_recipient) = deliver(plaintext, recipient.as_ref());
     Ok(DecryptResponse {
@@ -274,7 +279,7 @@ pub struct ReEncryptRequest {
 
 impl Validate for ReEncryptRequest {
     fn validate(&self, v: &mut Violations) {
-        if !(self.dry_run == Some(true) && ignores_ciphertext(&self.dry_run_modifiers)) {
+        if !ignores_ciphertext(self.dry_run, &self.dry_run_modifiers) {
             v.required("ciphertextBlob", &self.ciphertext_blob);
         }
         validate_ciphertext(v, "ciphertextBlob", &self.ciphertext_blob);
@@ -316,33 +321,23 @@ pub async fn re_encrypt(ctx: Ctx, req: ReEncryptRequest) -> Result<ReEncryptResp
         .and_then(Wire::known);
     let destination = ctx
         .svc
-        .resolve(
-            &ctx.scope,
-            &req.destination_key_id.unwrap_or_default(),
-            Accepts::KeyOrAlias,
-        )
+        .resolve(&ctx.scope, &req.destination_key_id.unwrap_or_default())
         .await?;
-    if req.dry_run == Some(true) && ignores_ciphertext(&req.dry_run_modifiers) {
-        if let Some(named) = &req.source_key_id {
-            let source = ctx
-                .svc
-                .resolve(&ctx.scope, named, Accepts::KeyOrAlias)
-                .await?;
-            check_encryption_key(&source, Operation::ReEncrypt, source_alg)?;
-        }
-        check_encryption_key(&destination, Operation::ReEncrypt, dest_alg)?;
-        return Err(KmsError::dry_run());
-    }
-    let ciphertext = req
-        .ciphertext_blob
-        .unwrap_or_else(|| Secret::new(Vec::new()));
-    let parsed = parse_blob(ciphertext.expose())?;
-    let source = blob_key(&ctx, &parsed, req.source_key_id.as_deref()).await?;
-    check_encryption_key(&source, Operation::ReEncrypt, source_alg)?;
+    let ignore = ignores_ciphertext(req.dry_run, &req.dry_run_modifiers);
+    let ciphertext = req.ciphertext_blob;
+    let source = source(
+        &ctx,
+        Operation::ReEncrypt,
+        ciphertext.as_ref(),
+        req.source_key_id.as_deref(),
+        source_alg,
+        ignore,
+    )
+    .await?;
     check_encryption_key(&destination, Operation::ReEncrypt, dest_alg)?;
-    if req.dry_run == Some(true) {
+    let Some((source, parsed)) = source.filter(|_| req.dry_run != Some(true)) else {
         return Err(KmsError::dry_run());
-    }
+    };
     let plaintext = open(
         &source,
         &parsed,
@@ -409,10 +404,7 @@ async fn generate_data_key_inner(
     dry_run: Option<bool>,
     context: &EncryptionContext,
 ) -> Result<(Arc<Key>, Secret, Vec<u8>, String)> {
-    let key = ctx
-        .svc
-        .resolve(&ctx.scope, key_id, Accepts::KeyOrAlias)
-        .await?;
+    let key = ctx.svc.resolve(&ctx.scope, key_id).await?;
     check_encryption_key(&key, op, None)?;
     if dry_run == Some(true) {
         return Err(KmsError::dry_run());

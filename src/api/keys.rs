@@ -14,9 +14,7 @@ use crate::clock::Timestamp;
 use crate::error::{ErrorCode, KmsError, Result};
 use crate::model::enums::CustomerMasterKeySpec;
 use crate::model::ids::is_key_id;
-use crate::model::{
-    Accepts, Key, KeyManager, KeySpec, KeyState, KeyUsage, Operation, Origin, Wire,
-};
+use crate::model::{Key, KeyManager, KeySpec, KeyState, KeyUsage, Operation, Origin, Wire};
 use crate::protocol::validate::{Validate, Violations};
 use crate::service::NewKey;
 
@@ -177,10 +175,7 @@ pub fn validate_key_id(v: &mut Violations, field: &str, key_id: &Option<String>)
 
 pub async fn describe_key(ctx: Ctx, req: KeyIdRequest) -> Result<KeyMetadataResponse> {
     let key_id = req.key_id.unwrap_or_default();
-    let key = ctx
-        .svc
-        .resolve(&ctx.scope, &key_id, Accepts::KeyOrAlias)
-        .await?;
+    let key = ctx.svc.resolve(&ctx.scope, &key_id).await?;
     Ok(KeyMetadataResponse(key))
 }
 

@@ -26,7 +26,7 @@ pub fn validate_recipient(v: &mut Violations, recipient: &Option<RecipientInfo>)
             "recipient.keyEncryptionAlgorithm",
             &r.key_encryption_algorithm,
         );
-        v.blob_length(
+        v.size(
             "recipient.attestationDocument",
             r.attestation_document.as_ref().map(Secret::len),
             1,

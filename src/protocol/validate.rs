@@ -37,60 +37,38 @@ impl Violations {
     pub fn length(&mut self, field: &str, value: Option<&str>, min: usize, max: usize) {
         if let Some(s) = value {
             let len = s.chars().count();
-            self.bounds(Some(s), field, len, min, max, "have length");
+            self.bounds(Some(s), field, len as i64, min as i64, max as i64, "length");
         }
     }
 
-    /// A blob's length. The value is never echoed: blobs may be plaintext.
-    pub fn blob_length(&mut self, field: &str, len: Option<usize>, min: usize, max: usize) {
+    /// A blob's or a list's length. The value is never echoed: blobs may be plaintext.
+    pub fn size(&mut self, field: &str, len: Option<usize>, min: usize, max: usize) {
         if let Some(len) = len {
-            self.bounds(None, field, len, min, max, "have length");
+            self.bounds(None, field, len as i64, min as i64, max as i64, "length");
         }
     }
 
-    /// A list's length.
-    pub fn list_length(&mut self, field: &str, len: Option<usize>, min: usize, max: usize) {
-        if let Some(len) = len {
-            self.bounds(None, field, len, min, max, "have length");
-        }
-    }
-
+    /// A number's range.
     pub fn range(&mut self, field: &str, value: Option<i64>, min: i64, max: i64) {
         if let Some(n) = value {
-            let shown = n.to_string();
-            if n < min {
-                self.push(
-                    Some(&shown),
-                    field,
-                    format!("have value greater than or equal to {min}"),
-                );
-            } else if n > max {
-                self.push(
-                    Some(&shown),
-                    field,
-                    format!("have value less than or equal to {max}"),
-                );
-            }
+            self.bounds(Some(&n.to_string()), field, n, min, max, "value");
         }
     }
 
-    fn bounds(
-        &mut self,
-        value: Option<&str>,
-        field: &str,
-        len: usize,
-        min: usize,
-        max: usize,
-        what: &str,
-    ) {
-        if len < min {
+    /// `Member must have <what> greater than or equal to <min>` (or less than or equal to max).
+    fn bounds(&mut self, shown: Option<&str>, field: &str, n: i64, min: i64, max: i64, what: &str) {
+        if n < min {
             self.push(
-                value,
+                shown,
                 field,
-                format!("{what} greater than or equal to {min}"),
+                format!("have {what} greater than or equal to {min}"),
             );
-        } else if len > max {
-            self.push(value, field, format!("{what} less than or equal to {max}"));
+        } else if n > max {
+            self.push(
+                shown,
+                field,
+                format!("have {what} less than or equal to {max}"),
+            );
         }
     }
 
@@ -126,7 +104,7 @@ impl Violations {
     /// GrantTokens: at most 10, each 1 to 8192 characters.
     pub fn grant_tokens(&mut self, tokens: &Option<Vec<String>>) {
         if let Some(tokens) = tokens {
-            self.list_length("grantTokens", Some(tokens.len()), 0, 10);
+            self.size("grantTokens", Some(tokens.len()), 0, 10);
             for (i, t) in tokens.iter().enumerate() {
                 self.length(&format!("grantTokens.{}.member", i + 1), Some(t), 1, 8192);
             }
@@ -163,7 +141,7 @@ mod tests {
     #[test]
     fn messages_match_aws_wording() {
         let mut v = Violations::default();
-        v.blob_length("plaintext", Some(4097), 1, 4096);
+        v.size("plaintext", Some(4097), 1, 4096);
         assert_eq!(
             v.into_result().unwrap_err().message,
             "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: Member must have length less than or equal to 4096"

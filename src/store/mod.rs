@@ -34,6 +34,25 @@ pub struct Partition {
     pub aliases: BTreeMap<String, Alias>,
 }
 
+impl Partition {
+    /// An alias lives as long as its target key: deleting the key takes its aliases.
+    fn is_live(&self, alias: &Alias, now: Timestamp) -> bool {
+        self.keys
+            .get(&alias.target_key_id)
+            .is_some_and(|k| !k.is_deleted(now))
+    }
+}
+
+/// Up to `limit` items, and the marker (sort key) of the one after them.
+fn page<'a, T: Clone + 'a>(
+    mut items: impl Iterator<Item = &'a T>,
+    limit: usize,
+    marker: impl Fn(&T) -> String,
+) -> (Vec<T>, Option<String>) {
+    let page: Vec<T> = items.by_ref().take(limit).cloned().collect();
+    (page, items.next().map(marker))
+}
+
 pub struct Store {
     db: SqlitePool,
     clock: Arc<Clock>,
@@ -85,9 +104,11 @@ impl Store {
         let now = self.clock.now();
         let cache = self.read();
         let partition = cache.get(scope)?;
-        let alias = partition.aliases.get(name)?;
-        let target = partition.keys.get(&alias.target_key_id)?;
-        (!target.is_deleted(now)).then(|| alias.clone())
+        partition
+            .aliases
+            .get(name)
+            .filter(|a| partition.is_live(a, now))
+            .cloned()
     }
 
     /// Live keys with id `>= from`, in id order, at most `limit`, and the id that follows.
@@ -102,13 +123,12 @@ impl Store {
         let Some(partition) = cache.get(scope) else {
             return (Vec::new(), None);
         };
-        let mut live = partition
+        let live = partition
             .keys
             .range(from.to_owned()..)
             .map(|(_, k)| k)
             .filter(|k| !k.is_deleted(now));
-        let page: Vec<_> = live.by_ref().take(limit).cloned().collect();
-        (page, live.next().map(|k| k.id.clone()))
+        page(live, limit, |k| k.id.clone())
     }
 
     /// Live aliases with name `>= from`, optionally only those of one key, at most
@@ -125,19 +145,13 @@ impl Store {
         let Some(partition) = cache.get(scope) else {
             return (Vec::new(), None);
         };
-        let mut live = partition
+        let live = partition
             .aliases
             .range(from.to_owned()..)
             .map(|(_, a)| a)
             .filter(|a| target.is_none_or(|t| a.target_key_id == t))
-            .filter(|a| {
-                partition
-                    .keys
-                    .get(&a.target_key_id)
-                    .is_some_and(|k| !k.is_deleted(now))
-            });
-        let page: Vec<_> = live.by_ref().take(limit).cloned().collect();
-        (page, live.next().map(|a| a.name.clone()))
+            .filter(|a| partition.is_live(a, now));
+        page(live, limit, |a| a.name.clone())
     }
 
     /// Starts a write: waits for the single writer slot, then removes keys whose

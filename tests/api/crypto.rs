@@ -422,3 +422,46 @@ async fn recipients_need_a_usable_attestation_document() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn dry_runs_of_decrypt_and_re_encrypt() {
+    use aws_sdk_kms::types::DryRunModifierType;
+    let t = spawn().await;
+    let kms = t.client();
+    let id = create_key(&kms).await;
+    let blob = encrypt(&kms, &id, "x", &[]).await;
+    let (code, _) = err(kms
+        .decrypt()
+        .ciphertext_blob(blob.clone())
+        .dry_run(true)
+        .send()
+        .await);
+    assert_eq!(code, "DryRunOperationException");
+    let (code, _) = err(kms
+        .re_encrypt()
+        .ciphertext_blob(blob.clone())
+        .destination_key_id(&id)
+        .dry_run(true)
+        .send()
+        .await);
+    assert_eq!(code, "DryRunOperationException");
+    // IGNORE_CIPHERTEXT: no ciphertext needed, only the named key is checked.
+    let ignoring = || {
+        kms.decrypt()
+            .key_id(&id)
+            .dry_run(true)
+            .dry_run_modifiers(DryRunModifierType::IgnoreCiphertext)
+    };
+    let (code, _) = err(ignoring().send().await);
+    assert_eq!(code, "DryRunOperationException");
+    kms.disable_key().key_id(&id).send().await.unwrap();
+    let (code, _) = err(ignoring().send().await);
+    assert_eq!(code, "DisabledException");
+    // Without DryRun, a missing ciphertext is a validation error.
+    let (code, message) = err(kms.decrypt().key_id(&id).send().await);
+    assert_eq!(code, "ValidationException");
+    assert!(
+        message.contains("Value null at 'ciphertextBlob'"),
+        "{message}"
+    );
+}
