@@ -11,9 +11,18 @@ use aws_sdk_kms::types::KeyMetadata;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use trent::{Config, Server};
 
+/// A running server and its data directory, removed when the test is done with it.
 pub struct TestServer {
-    pub server: Server,
+    server: Option<Server>,
     pub data_dir: PathBuf,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if self.server.is_some() {
+            let _ = std::fs::remove_dir_all(&self.data_dir);
+        }
+    }
 }
 
 /// A fresh, empty data directory under the system temp dir.
@@ -36,13 +45,32 @@ pub async fn spawn_in(data_dir: PathBuf) -> TestServer {
         data_dir.to_str().unwrap(),
     ])
     .unwrap();
+    start(config, data_dir).await
+}
+
+/// A server with `config`, owning `data_dir` for cleanup.
+pub async fn start(config: Config, data_dir: PathBuf) -> TestServer {
     let server = trent::start(config).await.unwrap();
-    TestServer { server, data_dir }
+    TestServer {
+        server: Some(server),
+        data_dir,
+    }
 }
 
 impl TestServer {
+    pub fn server(&self) -> &Server {
+        self.server.as_ref().expect("running")
+    }
+
+    /// Stops the server and starts a new one on the same data directory.
+    pub async fn restart(mut self) -> TestServer {
+        let server = self.server.take().expect("running");
+        server.stop().await;
+        spawn_in(self.data_dir.clone()).await
+    }
+
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.server.addr())
+        format!("http://{}", self.server().addr())
     }
 
     /// An SDK client for the default account in us-east-1.
@@ -121,7 +149,7 @@ pub async fn raw(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> RawResponse {
-    let mut stream = tokio::net::TcpStream::connect(server.server.addr())
+    let mut stream = tokio::net::TcpStream::connect(server.server().addr())
         .await
         .unwrap();
     let mut request = format!(

@@ -201,11 +201,7 @@ async fn clock_control_reports_and_can_be_turned_off() {
         "false",
     ])
     .unwrap();
-    let server = trent::start(config).await.unwrap();
-    let off = crate::common::TestServer {
-        server,
-        data_dir: crate::common::fresh_dir(),
-    };
+    let off = crate::common::start(config, crate::common::fresh_dir()).await;
     let response = crate::common::raw(
         &off,
         "POST",

@@ -1,6 +1,6 @@
 use aws_sdk_kms::types::Tag;
 
-use crate::common::{create_key, describe, encrypt, spawn, spawn_in};
+use crate::common::{create_key, describe, encrypt, spawn};
 
 #[tokio::test]
 async fn restart_keeps_keys_aliases_tags_policies_and_old_ciphertexts() {
@@ -37,9 +37,7 @@ async fn restart_keeps_keys_aliases_tags_policies_and_old_ciphertexts() {
     let blob = encrypt(&kms, "alias/kept", "survives", &[("k", "v")]).await;
     let managed = describe(&kms, "alias/aws/s3").await;
 
-    let dir = t.data_dir.clone();
-    t.server.stop().await;
-    let t = spawn_in(dir).await;
+    let t = t.restart().await;
     let kms = t.client();
 
     let plain = kms
