@@ -36,10 +36,7 @@ fn check_encryption_key(
         ));
     }
     let algorithm = algorithm.unwrap_or(EncryptionAlgorithm::SymmetricDefault);
-    if !key
-        .encryption_algorithms()
-        .is_some_and(|algs| algs.contains(&algorithm))
-    {
+    if !key.encryption_algorithms().contains(&algorithm) {
         return Err(KmsError::new(
             ErrorCode::InvalidKeyUsage,
             format!(
@@ -53,9 +50,10 @@ fn check_encryption_key(
 
 /// Encrypts under the key's current material.
 fn seal(key: &Key, plaintext: &[u8], context: &EncryptionContext) -> Result<(Vec<u8>, String)> {
+    // The state machine admits only keys with material (PendingImport is refused).
     let material = key
         .current_material()
-        .ok_or_else(|| KmsError::invalid_state(format!("{} is pending import.", key.arn)))?;
+        .ok_or_else(|| KmsError::internal(format!("{} has no key material", key.arn)))?;
     Ok((
         blob::seal(&key.id, material, plaintext, context),
         material.id_hex(),

@@ -56,12 +56,13 @@ impl Key {
         self.materials.iter().find(|m| m.id() == id)
     }
 
-    pub fn encryption_algorithms(&self) -> Option<Vec<EncryptionAlgorithm>> {
+    /// The encryption algorithms the key supports; empty for keys that do not encrypt.
+    pub fn encryption_algorithms(&self) -> &'static [EncryptionAlgorithm] {
         match (self.usage, self.spec) {
             (KeyUsage::EncryptDecrypt, KeySpec::SymmetricDefault) => {
-                Some(vec![EncryptionAlgorithm::SymmetricDefault])
+                &[EncryptionAlgorithm::SymmetricDefault]
             }
-            _ => None,
+            _ => &[],
         }
     }
 
@@ -115,8 +116,8 @@ pub struct KeyMetadata<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     customer_master_key_spec: Option<CustomerMasterKeySpec>,
     key_spec: KeySpec,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    encryption_algorithms: Option<Vec<EncryptionAlgorithm>>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    encryption_algorithms: &'static [EncryptionAlgorithm],
     multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     multi_region_configuration: Option<MultiRegionConfiguration<'a>>,
