@@ -39,6 +39,13 @@ pub struct Config {
     #[arg(long, env = "TRENT_LOG", default_value = "info")]
     pub log: String,
 
+    /// RSA keys kept pre-generated for each size (2048, 3072, 4096), so that CreateKey and
+    /// GenerateDataKeyPair answer in milliseconds. One background thread fills the pool
+    /// after start-up: about N x 1 s of one core (4096-bit keys take the most). When a
+    /// size runs dry, requests generate their own key (up to seconds). 0 turns it off.
+    #[arg(long, env = "TRENT_RSA_KEY_POOL", default_value_t = 4)]
+    pub rsa_key_pool: usize,
+
     /// Serve the test controls under /_trent/ (moving the clock). On by default.
     #[arg(long, env = "TRENT_TEST_CONTROLS", default_value_t = true, action = clap::ArgAction::Set)]
     pub test_controls: bool,

@@ -46,7 +46,8 @@ pub struct Server {
     service: Arc<Service>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
-    sweeper: JoinHandle<()>,
+    /// The deletion sweeper and the RSA pool's filler: stopped with the server.
+    background: Vec<JoinHandle<()>>,
 }
 
 impl Server {
@@ -64,7 +65,9 @@ impl Server {
             let _ = tx.send(());
         }
         let _ = (&mut self.task).await;
-        self.sweeper.abort();
+        for task in &self.background {
+            task.abort();
+        }
         self.service.store.close().await;
     }
 
@@ -95,10 +98,13 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     let store = store::Store::open(data_dir, clock.clone()).await?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
+    let rsa_pool = crypto::pool::RsaPool::new(config.rsa_key_pool);
+    let pool_filler = rsa_pool.start();
     let service = Arc::new(Service {
         config,
         clock,
         store,
+        rsa_pool,
     });
     let (tx, rx) = oneshot::channel::<()>();
     let app = router(service.clone());
@@ -127,6 +133,6 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         service,
         shutdown: Some(tx),
         task,
-        sweeper,
+        background: [Some(sweeper), pool_filler].into_iter().flatten().collect(),
     })
 }

@@ -6,11 +6,14 @@ use std::sync::Arc;
 
 use crate::clock::{Clock, Timestamp};
 use crate::config::Config;
-use crate::crypto::symmetric::KeyMaterial;
+use crate::crypto::pool::RsaPool;
+use crate::crypto::secret_key::RsaKey;
+use crate::crypto::{Material, SecretKey};
 use crate::error::{KmsError, Result};
 use crate::model::ids::is_aws_managed_alias;
 use crate::model::{
-    Accepts, Key, KeyManager, KeyRef, KeySpec, KeyState, KeyUsage, Origin, Scope, Tag,
+    Accepts, Key, KeyManager, KeyRef, KeySpec, KeyState, KeyUsage, MaterialState, Origin, Scope,
+    Tag,
 };
 use crate::store::{Alias, Store};
 
@@ -18,6 +21,7 @@ pub struct Service {
     pub config: Config,
     pub clock: Arc<Clock>,
     pub store: Store,
+    pub rsa_pool: Arc<RsaPool>,
 }
 
 /// What a new key is made of; everything else (id, ARN, dates) is assigned.
@@ -78,7 +82,15 @@ impl Service {
         }
     }
 
-    pub fn build_key(&self, scope: &Scope, new: NewKey) -> Key {
+    /// A new random key of `spec`; RSA keys come from the pool.
+    pub async fn generate_key(&self, spec: KeySpec) -> SecretKey {
+        match spec.rsa_bits() {
+            Some(bits) => SecretKey::Rsa(Box::new(RsaKey::new(self.rsa_pool.take(bits).await))),
+            None => SecretKey::generate(spec),
+        }
+    }
+
+    pub async fn build_key(&self, scope: &Scope, new: NewKey) -> Key {
         let now = self.now();
         let id = if new.multi_region {
             format!("mrk-{}", uuid::Uuid::new_v4().simple())
@@ -90,7 +102,11 @@ impl Service {
             Origin::External => (KeyState::PendingImport, Vec::new()),
             _ => (
                 KeyState::Enabled,
-                vec![Arc::new(KeyMaterial::generate(now))],
+                vec![Material::new(
+                    self.generate_key(new.spec).await,
+                    now,
+                    MaterialState::Current,
+                )],
             ),
         };
         Key {
@@ -124,9 +140,10 @@ impl Service {
             return Ok(key);
         }
         let service = alias_name.trim_start_matches("alias/aws/");
-        let key = self.build_key(
-            scope,
-            NewKey {
+        let key = self
+            .build_key(
+                scope,
+                NewKey {
                 description: format!(
                     "Default key that protects my {service} resources when no other key is defined"
                 ),
@@ -138,7 +155,8 @@ impl Service {
                 policy: Some(aws_managed_policy(scope, service)),
                 tags: Vec::new(),
             },
-        );
+            )
+            .await;
         let key = txn.save_key(key).await?;
         let now = self.now();
         txn.save_alias(

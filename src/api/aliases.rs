@@ -3,28 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::keys::validate_key_id;
 use super::paging::{self, PageInfo};
 use super::{Ctx, Empty};
 use crate::clock::Timestamp;
 use crate::error::{ErrorCode, KmsError, Result};
-use crate::model::ids::{is_alias_charset, is_alias_name, is_aws_managed_alias};
+use crate::model::ids::{is_alias_name, is_aws_managed_alias};
 use crate::model::state;
 use crate::model::{Operation, Scope};
-use crate::protocol::validate::{Validate, Violations};
 use crate::service::alias_not_found;
 use crate::store::Alias;
-
-fn validate_alias_name(v: &mut Violations, name: &Option<String>) {
-    v.required("aliasName", name);
-    v.length("aliasName", name.as_deref(), 1, 256);
-    v.pattern(
-        "aliasName",
-        name.as_deref(),
-        "^[a-zA-Z0-9:/_-]+$",
-        is_alias_charset,
-    );
-}
 
 /// The checks AWS makes on an alias name a customer wants to create, move or delete.
 fn check_customer_alias_name(name: &str) -> Result<()> {
@@ -51,24 +38,15 @@ fn check_customer_alias_name(name: &str) -> Result<()> {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct AliasTargetRequest {
-    alias_name: Option<String>,
-    target_key_id: Option<String>,
-}
-
-impl Validate for AliasTargetRequest {
-    fn validate(&self, v: &mut Violations) {
-        validate_alias_name(v, &self.alias_name);
-        validate_key_id(v, "targetKeyId", &self.target_key_id);
-    }
+    alias_name: String,
+    target_key_id: String,
 }
 
 pub async fn create_alias(ctx: Ctx, req: AliasTargetRequest) -> Result<Empty> {
-    let name = req.alias_name.unwrap_or_default();
+    let name = req.alias_name;
     check_customer_alias_name(&name)?;
     let mut txn = ctx.svc.store.begin().await?;
-    let target = ctx
-        .svc
-        .resolve_key_only(&ctx.scope, &req.target_key_id.unwrap_or_default())?;
+    let target = ctx.svc.resolve_key_only(&ctx.scope, &req.target_key_id)?;
     state::check(Operation::CreateAlias, &target)?;
     if txn.alias(&ctx.scope, &name).is_some() {
         return Err(KmsError::new(
@@ -94,15 +72,13 @@ pub async fn create_alias(ctx: Ctx, req: AliasTargetRequest) -> Result<Empty> {
 }
 
 pub async fn update_alias(ctx: Ctx, req: AliasTargetRequest) -> Result<Empty> {
-    let name = req.alias_name.unwrap_or_default();
+    let name = req.alias_name;
     check_customer_alias_name(&name)?;
     let mut txn = ctx.svc.store.begin().await?;
     let alias = txn
         .alias(&ctx.scope, &name)
         .ok_or_else(|| alias_not_found(&ctx.scope, &name))?;
-    let target = ctx
-        .svc
-        .resolve_key_only(&ctx.scope, &req.target_key_id.unwrap_or_default())?;
+    let target = ctx.svc.resolve_key_only(&ctx.scope, &req.target_key_id)?;
     state::check(Operation::UpdateAlias, &target)?;
     txn.save_alias(
         &ctx.scope,
@@ -119,17 +95,11 @@ pub async fn update_alias(ctx: Ctx, req: AliasTargetRequest) -> Result<Empty> {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct DeleteAliasRequest {
-    alias_name: Option<String>,
-}
-
-impl Validate for DeleteAliasRequest {
-    fn validate(&self, v: &mut Violations) {
-        validate_alias_name(v, &self.alias_name);
-    }
+    alias_name: String,
 }
 
 pub async fn delete_alias(ctx: Ctx, req: DeleteAliasRequest) -> Result<Empty> {
-    let name = req.alias_name.unwrap_or_default();
+    let name = req.alias_name;
     check_customer_alias_name(&name)?;
     let mut txn = ctx.svc.store.begin().await?;
     if txn.alias(&ctx.scope, &name).is_none() {
@@ -145,13 +115,6 @@ pub struct ListAliasesRequest {
     key_id: Option<String>,
     limit: Option<i64>,
     marker: Option<String>,
-}
-
-impl Validate for ListAliasesRequest {
-    fn validate(&self, v: &mut Violations) {
-        v.length("keyId", self.key_id.as_deref(), 1, 2048);
-        paging::validate(v, self.limit, self.marker.as_deref());
-    }
 }
 
 #[derive(Debug, Serialize)]

@@ -1,85 +1,116 @@
-//! Symmetric cryptography: Encrypt, Decrypt, ReEncrypt, GenerateDataKey,
-//! GenerateDataKeyWithoutPlaintext, GenerateRandom. The hot path: no disk, no writer lock.
+//! Encryption: Encrypt, Decrypt, ReEncrypt with symmetric keys (trent's ciphertext blob)
+//! and with RSA and SM2 keys (the raw RSAES-OAEP or SM2PKE output, as AWS returns it);
+//! GenerateDataKey, GenerateDataKeyWithoutPlaintext, GenerateRandom. The hot path: no
+//! disk, no writer lock.
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::keys::validate_key_id;
-use super::recipient::{RecipientInfo, deliver, recipient, validate_recipient};
-use super::{Base64, Ctx};
+use super::recipient::{RecipientInfo, deliver, recipient};
+use super::{Base64, Ctx, usage};
 use crate::crypto::blob::{self, EncryptionContext};
 use crate::crypto::{Secret, hex, random_bytes};
 use crate::error::{ErrorCode, KmsError, Result};
-use crate::model::enums::{DataKeySpec, DryRunModifier, EncryptionAlgorithm};
+use crate::model::enums::{DataKeySpec, DryRunModifier};
 use crate::model::ids::is_key_id;
-use crate::model::state;
-use crate::model::{Key, KeyUsage, Operation, Wire};
-use crate::protocol::validate::{Validate, Violations};
+use crate::model::{EncryptionAlgorithm, Key, KeyUsage, Operation};
 
-/// The key must be a symmetric encryption key, and the algorithm (if named) its own.
+/// State, usage and algorithm of a key that encrypts or decrypts; the algorithm is
+/// SYMMETRIC_DEFAULT unless named, as on AWS.
 fn check_encryption_key(
     key: &Key,
     op: Operation,
     algorithm: Option<EncryptionAlgorithm>,
-) -> Result<()> {
-    state::check(op, key)?;
-    if key.usage != KeyUsage::EncryptDecrypt {
-        return Err(KmsError::new(
-            ErrorCode::InvalidKeyUsage,
-            format!(
-                "{} key usage is {} which is not valid for {}.",
-                key.arn,
-                key.usage,
-                op.name()
-            ),
-        ));
-    }
+) -> Result<EncryptionAlgorithm> {
+    usage::check(key, op, KeyUsage::EncryptDecrypt)?;
     let algorithm = algorithm.unwrap_or(EncryptionAlgorithm::SymmetricDefault);
-    if !key.encryption_algorithms().contains(&algorithm) {
-        return Err(KmsError::new(
-            ErrorCode::InvalidKeyUsage,
-            format!(
-                "Encryption algorithm {algorithm} is not valid for {} with key spec {}.",
-                key.arn, key.spec
-            ),
+    if !key.algorithms().encryption.contains(&algorithm) {
+        return Err(usage::incompatible(algorithm, key));
+    }
+    Ok(algorithm)
+}
+
+/// An encryption context belongs to symmetric encryption only.
+fn check_context(key: &Key, context: &Option<EncryptionContext>) -> Result<()> {
+    if key.spec.is_asymmetric() && context.as_ref().is_some_and(|c| !c.is_empty()) {
+        return Err(KmsError::validation(
+            "EncryptionContext is not supported when encrypting/decrypting with asymmetric CMKs.",
         ));
     }
     Ok(())
 }
 
-/// Encrypts under the key's current material.
-fn seal(key: &Key, plaintext: &[u8], context: &EncryptionContext) -> Result<(Vec<u8>, String)> {
-    // The state machine admits only keys with material (PendingImport is refused).
+/// Encrypts under the key's current material: a blob for symmetric keys, the raw
+/// algorithm output for asymmetric ones. Returns the ciphertext and, for symmetric keys,
+/// the KeyMaterialId used.
+fn seal(
+    key: &Key,
+    algorithm: EncryptionAlgorithm,
+    plaintext: &[u8],
+    context: &EncryptionContext,
+) -> Result<(Vec<u8>, Option<String>)> {
     let material = key
         .current_material()
         .ok_or_else(|| KmsError::internal(format!("{} has no key material", key.arn)))?;
-    Ok((
-        blob::seal(&key.id, material, plaintext, context),
-        material.id_hex(),
-    ))
+    if let Some(aes) = material.aes() {
+        let blob = blob::seal(&key.id, &material.id, aes, plaintext, context);
+        return Ok((blob, Some(material.id_hex())));
+    }
+    let secret = usage::current_key(key)?;
+    let max = secret.max_plaintext(algorithm);
+    if plaintext.len() > max {
+        return Err(KmsError::validation(format!(
+            "Algorithm {algorithm} and key spec {} cannot encrypt data larger than {max} bytes.",
+            key.spec
+        )));
+    }
+    let ciphertext = secret
+        .encrypt(algorithm, plaintext)
+        .ok_or_else(|| KmsError::internal(format!("{} cannot encrypt", key.arn)))?;
+    Ok((ciphertext, None))
 }
 
-/// The source of a Decrypt or ReEncrypt: the key its ciphertext names, which must be the
-/// key the caller named (if any), checked for `op`. With DryRun and IGNORE_CIPHERTEXT the
-/// ciphertext is not read: only the named key is checked, and there is no source.
+/// The key a Decrypt or ReEncrypt reads with. Symmetric ciphertexts name their key;
+/// asymmetric ones don't, so the caller names it (KeyId and EncryptionAlgorithm).
+enum Source<'b> {
+    Symmetric(Arc<Key>, blob::Parsed<'b>),
+    Asymmetric(Arc<Key>, EncryptionAlgorithm),
+}
+
+/// What a Source gives up once opened.
+struct Opened {
+    key: Arc<Key>,
+    algorithm: EncryptionAlgorithm,
+    material_id: Option<String>,
+    plaintext: Secret,
+}
+
+/// Finds and checks the source key. With DryRun and IGNORE_CIPHERTEXT the ciphertext is
+/// not read: only a named key is checked, and there is no source.
 async fn source<'b>(
     ctx: &Ctx,
     op: Operation,
-    ciphertext: Option<&'b Secret>,
+    ciphertext: &'b Secret,
     named: Option<&str>,
     algorithm: Option<EncryptionAlgorithm>,
     ignore_ciphertext: bool,
-) -> Result<Option<(Arc<Key>, blob::Parsed<'b>)>> {
+) -> Result<Option<Source<'b>>> {
+    let named = match named {
+        Some(id) => Some(ctx.svc.resolve(&ctx.scope, id).await?),
+        None => None,
+    };
+    if let Some(key) = named.as_ref().filter(|k| k.spec.is_asymmetric()) {
+        let algorithm = check_encryption_key(key, op, algorithm)?;
+        return Ok((!ignore_ciphertext).then(|| Source::Asymmetric(key.clone(), algorithm)));
+    }
     if ignore_ciphertext {
-        if let Some(named) = named {
-            let key = ctx.svc.resolve(&ctx.scope, named).await?;
-            check_encryption_key(&key, op, algorithm)?;
+        if let Some(key) = &named {
+            check_encryption_key(key, op, algorithm)?;
         }
         return Ok(None);
     }
-    let parsed = ciphertext
-        .and_then(|c| blob::parse(c.expose()))
+    let parsed = blob::parse(ciphertext.expose())
         .filter(|p| is_key_id(p.key_id))
         .ok_or_else(KmsError::invalid_ciphertext)?;
     // AWS answers a ciphertext whose key is gone, or lives in another region, this way.
@@ -89,77 +120,79 @@ async fn source<'b>(
             "The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.",
         )
     })?;
-    if let Some(named) = named
-        && ctx.svc.resolve(&ctx.scope, named).await?.id != key.id
-    {
+    if named.is_some_and(|n| n.id != key.id) {
         return Err(KmsError::new(
             ErrorCode::IncorrectKey,
-            "The key ID in the request does not identify a KMS key that can perform this operation",
+            "The key ID in the request does not identify a CMK that can perform this operation.",
         ));
     }
     check_encryption_key(&key, op, algorithm)?;
-    Ok(Some((key, parsed)))
+    Ok(Some(Source::Symmetric(key, parsed)))
 }
 
-/// Decrypts a blob after every check passed.
-fn open(key: &Key, parsed: &blob::Parsed<'_>, context: &EncryptionContext) -> Result<Secret> {
-    let material = key
-        .material(&parsed.material_id)
-        .ok_or_else(KmsError::invalid_ciphertext)?;
-    parsed
-        .open(material, context)
-        .ok_or_else(KmsError::invalid_ciphertext)
+impl Source<'_> {
+    fn open(self, ciphertext: &Secret, context: &Option<EncryptionContext>) -> Result<Opened> {
+        match self {
+            Source::Symmetric(key, parsed) => {
+                let aes = key
+                    .material(&parsed.material_id)
+                    .and_then(|m| m.aes())
+                    .ok_or_else(KmsError::invalid_ciphertext)?;
+                let plaintext = parsed
+                    .open(aes, &context.clone().unwrap_or_default())
+                    .ok_or_else(KmsError::invalid_ciphertext)?;
+                Ok(Opened {
+                    key,
+                    algorithm: EncryptionAlgorithm::SymmetricDefault,
+                    material_id: Some(hex(&parsed.material_id)),
+                    plaintext,
+                })
+            }
+            Source::Asymmetric(key, algorithm) => {
+                check_context(&key, context)?;
+                let plaintext = usage::current_key(&key)?
+                    .decrypt(algorithm, ciphertext.expose())
+                    .ok_or_else(KmsError::invalid_ciphertext)?;
+                Ok(Opened {
+                    key,
+                    algorithm,
+                    material_id: None,
+                    plaintext,
+                })
+            }
+        }
+    }
 }
 
 /// DryRun with the IGNORE_CIPHERTEXT modifier: check everything but the ciphertext.
-fn ignores_ciphertext(
-    dry_run: Option<bool>,
-    modifiers: &Option<Vec<Wire<DryRunModifier>>>,
-) -> bool {
+fn ignores_ciphertext(dry_run: Option<bool>, modifiers: &Option<Vec<DryRunModifier>>) -> bool {
     dry_run == Some(true)
         && modifiers
             .iter()
             .flatten()
-            .any(|m| m.known() == Some(DryRunModifier::IgnoreCiphertext))
+            .any(|m| *m == DryRunModifier::IgnoreCiphertext)
 }
 
-fn validate_modifiers(v: &mut Violations, modifiers: &Option<Vec<Wire<DryRunModifier>>>) {
-    for (i, m) in modifiers.iter().flatten().enumerate() {
-        v.member_of(
-            &format!("dryRunModifiers.{}.member", i + 1),
-            &Some(m.clone()),
-        );
+/// The model leaves CiphertextBlob optional for the sake of IGNORE_CIPHERTEXT; every
+/// other request needs it, and AWS says so in its validation words.
+fn ciphertext(blob: Option<Secret>, ignore: bool) -> Result<Secret> {
+    match blob {
+        Some(blob) => Ok(blob),
+        None if ignore => Ok(Secret::new(Vec::new())),
+        None => Err(KmsError::validation(
+            "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null",
+        )),
     }
-}
-
-fn validate_ciphertext(v: &mut Violations, field: &str, blob: &Option<Secret>) {
-    v.size(field, blob.as_ref().map(Secret::len), 1, 6144);
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct EncryptRequest {
-    key_id: Option<String>,
-    plaintext: Option<Secret>,
+    key_id: String,
+    plaintext: Secret,
     encryption_context: Option<EncryptionContext>,
-    grant_tokens: Option<Vec<String>>,
-    encryption_algorithm: Option<Wire<EncryptionAlgorithm>>,
+    encryption_algorithm: Option<EncryptionAlgorithm>,
     dry_run: Option<bool>,
-}
-
-impl Validate for EncryptRequest {
-    fn validate(&self, v: &mut Violations) {
-        validate_key_id(v, "keyId", &self.key_id);
-        v.required("plaintext", &self.plaintext);
-        v.size(
-            "plaintext",
-            self.plaintext.as_ref().map(Secret::len),
-            1,
-            4096,
-        );
-        v.grant_tokens(&self.grant_tokens);
-        v.member_of("encryptionAlgorithm", &self.encryption_algorithm);
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -171,25 +204,20 @@ pub struct EncryptResponse {
 }
 
 pub async fn encrypt(ctx: Ctx, req: EncryptRequest) -> Result<EncryptResponse> {
-    let algorithm = req.encryption_algorithm.as_ref().and_then(Wire::known);
-    let key = ctx
-        .svc
-        .resolve(&ctx.scope, &req.key_id.unwrap_or_default())
-        .await?;
-    check_encryption_key(&key, Operation::Encrypt, algorithm)?;
-    if req.dry_run == Some(true) {
-        return Err(KmsError::dry_run());
-    }
-    let plaintext = req.plaintext.unwrap_or_else(|| Secret::new(Vec::new()));
+    let key = ctx.svc.resolve(&ctx.scope, &req.key_id).await?;
+    let algorithm = check_encryption_key(&key, Operation::Encrypt, req.encryption_algorithm)?;
+    check_context(&key, &req.encryption_context)?;
+    usage::dry_run(req.dry_run)?;
     let (ciphertext_blob, _) = seal(
         &key,
-        plaintext.expose(),
+        algorithm,
+        req.plaintext.expose(),
         &req.encryption_context.unwrap_or_default(),
     )?;
     Ok(EncryptResponse {
         ciphertext_blob: Base64(ciphertext_blob),
         key_id: key.arn.clone(),
-        encryption_algorithm: algorithm.unwrap_or(EncryptionAlgorithm::SymmetricDefault),
+        encryption_algorithm: algorithm,
     })
 }
 
@@ -198,26 +226,11 @@ pub async fn encrypt(ctx: Ctx, req: EncryptRequest) -> Result<EncryptResponse> {
 pub struct DecryptRequest {
     ciphertext_blob: Option<Secret>,
     encryption_context: Option<EncryptionContext>,
-    grant_tokens: Option<Vec<String>>,
     key_id: Option<String>,
-    encryption_algorithm: Option<Wire<EncryptionAlgorithm>>,
+    encryption_algorithm: Option<EncryptionAlgorithm>,
     recipient: Option<RecipientInfo>,
     dry_run: Option<bool>,
-    dry_run_modifiers: Option<Vec<Wire<DryRunModifier>>>,
-}
-
-impl Validate for DecryptRequest {
-    fn validate(&self, v: &mut Violations) {
-        if !ignores_ciphertext(self.dry_run, &self.dry_run_modifiers) {
-            v.required("ciphertextBlob", &self.ciphertext_blob);
-        }
-        validate_ciphertext(v, "ciphertextBlob", &self.ciphertext_blob);
-        v.grant_tokens(&self.grant_tokens);
-        v.length("keyId", self.key_id.as_deref(), 1, 2048);
-        v.member_of("encryptionAlgorithm", &self.encryption_algorithm);
-        validate_recipient(v, &self.recipient);
-        validate_modifiers(v, &self.dry_run_modifiers);
-    }
+    dry_run_modifiers: Option<Vec<DryRunModifier>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -229,34 +242,34 @@ pub struct DecryptResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     ciphertext_for_recipient: Option<Base64>,
     encryption_algorithm: EncryptionAlgorithm,
-    key_material_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_material_id: Option<String>,
 }
 
 pub async fn decrypt(ctx: Ctx, req: DecryptRequest) -> Result<DecryptResponse> {
-    let algorithm = req.encryption_algorithm.as_ref().and_then(Wire::known);
     let recipient = recipient(&req.recipient)?;
     let ignore = ignores_ciphertext(req.dry_run, &req.dry_run_modifiers);
-    let ciphertext = req.ciphertext_blob;
+    let ciphertext_blob = ciphertext(req.ciphertext_blob, ignore)?;
     let source = source(
         &ctx,
         Operation::Decrypt,
-        ciphertext.as_ref(),
+        &ciphertext_blob,
         req.key_id.as_deref(),
-        algorithm,
+        req.encryption_algorithm,
         ignore,
     )
     .await?;
-    let Some((key, parsed)) = source.filter(|_| req.dry_run != Some(true)) else {
+    let Some(source) = source.filter(|_| req.dry_run != Some(true)) else {
         return Err(KmsError::dry_run());
     };
-    let plaintext = open(&key, &parsed, &req.encryption_context.unwrap_or_default())?;
-    let (plaintext, ciphertext_for_recipient) = deliver(plaintext, recipient.as_ref());
+    let opened = source.open(&ciphertext_blob, &req.encryption_context)?;
+    let (plaintext, ciphertext_for_recipient) = deliver(opened.plaintext, recipient.as_ref());
     Ok(DecryptResponse {
-        key_id: key.arn.clone(),
+        key_id: opened.key.arn.clone(),
         plaintext,
         ciphertext_for_recipient,
-        encryption_algorithm: algorithm.unwrap_or(EncryptionAlgorithm::SymmetricDefault),
-        key_material_id: hex(&parsed.material_id),
+        encryption_algorithm: opened.algorithm,
+        key_material_id: opened.material_id,
     })
 }
 
@@ -266,34 +279,12 @@ pub struct ReEncryptRequest {
     ciphertext_blob: Option<Secret>,
     source_encryption_context: Option<EncryptionContext>,
     source_key_id: Option<String>,
-    destination_key_id: Option<String>,
+    destination_key_id: String,
     destination_encryption_context: Option<EncryptionContext>,
-    source_encryption_algorithm: Option<Wire<EncryptionAlgorithm>>,
-    destination_encryption_algorithm: Option<Wire<EncryptionAlgorithm>>,
-    grant_tokens: Option<Vec<String>>,
+    source_encryption_algorithm: Option<EncryptionAlgorithm>,
+    destination_encryption_algorithm: Option<EncryptionAlgorithm>,
     dry_run: Option<bool>,
-    dry_run_modifiers: Option<Vec<Wire<DryRunModifier>>>,
-}
-
-impl Validate for ReEncryptRequest {
-    fn validate(&self, v: &mut Violations) {
-        if !ignores_ciphertext(self.dry_run, &self.dry_run_modifiers) {
-            v.required("ciphertextBlob", &self.ciphertext_blob);
-        }
-        validate_ciphertext(v, "ciphertextBlob", &self.ciphertext_blob);
-        v.length("sourceKeyId", self.source_key_id.as_deref(), 1, 2048);
-        validate_key_id(v, "destinationKeyId", &self.destination_key_id);
-        v.member_of(
-            "sourceEncryptionAlgorithm",
-            &self.source_encryption_algorithm,
-        );
-        v.member_of(
-            "destinationEncryptionAlgorithm",
-            &self.destination_encryption_algorithm,
-        );
-        v.grant_tokens(&self.grant_tokens);
-        validate_modifiers(v, &self.dry_run_modifiers);
-    }
+    dry_run_modifiers: Option<Vec<DryRunModifier>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -304,55 +295,48 @@ pub struct ReEncryptResponse {
     key_id: String,
     source_encryption_algorithm: EncryptionAlgorithm,
     destination_encryption_algorithm: EncryptionAlgorithm,
-    source_key_material_id: String,
-    destination_key_material_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_key_material_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    destination_key_material_id: Option<String>,
 }
 
 pub async fn re_encrypt(ctx: Ctx, req: ReEncryptRequest) -> Result<ReEncryptResponse> {
-    let source_alg = req
-        .source_encryption_algorithm
-        .as_ref()
-        .and_then(Wire::known);
-    let dest_alg = req
-        .destination_encryption_algorithm
-        .as_ref()
-        .and_then(Wire::known);
-    let destination = ctx
-        .svc
-        .resolve(&ctx.scope, &req.destination_key_id.unwrap_or_default())
-        .await?;
+    let destination = ctx.svc.resolve(&ctx.scope, &req.destination_key_id).await?;
     let ignore = ignores_ciphertext(req.dry_run, &req.dry_run_modifiers);
-    let ciphertext = req.ciphertext_blob;
+    let ciphertext_blob = ciphertext(req.ciphertext_blob, ignore)?;
     let source = source(
         &ctx,
         Operation::ReEncrypt,
-        ciphertext.as_ref(),
+        &ciphertext_blob,
         req.source_key_id.as_deref(),
-        source_alg,
+        req.source_encryption_algorithm,
         ignore,
     )
     .await?;
-    check_encryption_key(&destination, Operation::ReEncrypt, dest_alg)?;
-    let Some((source, parsed)) = source.filter(|_| req.dry_run != Some(true)) else {
+    let dest_algorithm = check_encryption_key(
+        &destination,
+        Operation::ReEncrypt,
+        req.destination_encryption_algorithm,
+    )?;
+    check_context(&destination, &req.destination_encryption_context)?;
+    let Some(source) = source.filter(|_| req.dry_run != Some(true)) else {
         return Err(KmsError::dry_run());
     };
-    let plaintext = open(
-        &source,
-        &parsed,
-        &req.source_encryption_context.unwrap_or_default(),
-    )?;
+    let opened = source.open(&ciphertext_blob, &req.source_encryption_context)?;
     let (ciphertext_blob, destination_material) = seal(
         &destination,
-        plaintext.expose(),
+        dest_algorithm,
+        opened.plaintext.expose(),
         &req.destination_encryption_context.unwrap_or_default(),
     )?;
     Ok(ReEncryptResponse {
         ciphertext_blob: Base64(ciphertext_blob),
-        source_key_id: source.arn.clone(),
+        source_key_id: opened.key.arn.clone(),
         key_id: destination.arn.clone(),
-        source_encryption_algorithm: source_alg.unwrap_or(EncryptionAlgorithm::SymmetricDefault),
-        destination_encryption_algorithm: dest_alg.unwrap_or(EncryptionAlgorithm::SymmetricDefault),
-        source_key_material_id: hex(&parsed.material_id),
+        source_encryption_algorithm: opened.algorithm,
+        destination_encryption_algorithm: dest_algorithm,
+        source_key_material_id: opened.material_id,
         destination_key_material_id: destination_material,
     })
 }
@@ -360,31 +344,17 @@ pub async fn re_encrypt(ctx: Ctx, req: ReEncryptRequest) -> Result<ReEncryptResp
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateDataKeyRequest {
-    key_id: Option<String>,
+    key_id: String,
     encryption_context: Option<EncryptionContext>,
     number_of_bytes: Option<i64>,
-    key_spec: Option<Wire<DataKeySpec>>,
-    grant_tokens: Option<Vec<String>>,
+    key_spec: Option<DataKeySpec>,
     recipient: Option<RecipientInfo>,
     dry_run: Option<bool>,
 }
 
-impl Validate for GenerateDataKeyRequest {
-    fn validate(&self, v: &mut Violations) {
-        validate_key_id(v, "keyId", &self.key_id);
-        v.range("numberOfBytes", self.number_of_bytes, 1, 1024);
-        v.member_of("keySpec", &self.key_spec);
-        v.grant_tokens(&self.grant_tokens);
-        validate_recipient(v, &self.recipient);
-    }
-}
-
 /// The data key length from exactly one of KeySpec and NumberOfBytes.
-fn data_key_len(
-    key_spec: &Option<Wire<DataKeySpec>>,
-    number_of_bytes: Option<i64>,
-) -> Result<usize> {
-    match (key_spec.as_ref().and_then(Wire::known), number_of_bytes) {
+fn data_key_len(key_spec: Option<DataKeySpec>, number_of_bytes: Option<i64>) -> Result<usize> {
+    match (key_spec, number_of_bytes) {
         (Some(spec), None) => Ok(spec.byte_len()),
         (None, Some(n)) => Ok(n as usize),
         _ => Err(KmsError::validation(
@@ -393,23 +363,27 @@ fn data_key_len(
     }
 }
 
-/// The shared part of GenerateDataKey and GenerateDataKeyWithoutPlaintext.
-async fn generate_data_key_inner(
+/// A symmetric ciphertext of `plaintext` under `key_id`'s current material, for `op`
+/// (data keys and data key pairs). Returns the key, the blob and its material id.
+pub async fn wrap_for(
     ctx: &Ctx,
     op: Operation,
     key_id: &str,
-    len: usize,
     dry_run: Option<bool>,
+    plaintext: impl FnOnce() -> Secret,
     context: &EncryptionContext,
 ) -> Result<(Arc<Key>, Secret, Vec<u8>, String)> {
     let key = ctx.svc.resolve(&ctx.scope, key_id).await?;
-    check_encryption_key(&key, op, None)?;
-    if dry_run == Some(true) {
-        return Err(KmsError::dry_run());
-    }
-    let plaintext = random_bytes(len);
-    let (blob, material_id) = seal(&key, plaintext.expose(), context)?;
-    Ok((key, plaintext, blob, material_id))
+    usage::check_symmetric(&key, op)?;
+    usage::dry_run(dry_run)?;
+    let plaintext = plaintext();
+    let (blob, material_id) = seal(
+        &key,
+        EncryptionAlgorithm::SymmetricDefault,
+        plaintext.expose(),
+        context,
+    )?;
+    Ok((key, plaintext, blob, material_id.unwrap_or_default()))
 }
 
 #[derive(Debug, Serialize)]
@@ -428,14 +402,14 @@ pub async fn generate_data_key(
     ctx: Ctx,
     req: GenerateDataKeyRequest,
 ) -> Result<GenerateDataKeyResponse> {
-    let len = data_key_len(&req.key_spec, req.number_of_bytes)?;
+    let len = data_key_len(req.key_spec, req.number_of_bytes)?;
     let recipient = recipient(&req.recipient)?;
-    let (key, plaintext, ciphertext_blob, key_material_id) = generate_data_key_inner(
+    let (key, plaintext, ciphertext_blob, key_material_id) = wrap_for(
         &ctx,
         Operation::GenerateDataKey,
-        &req.key_id.unwrap_or_default(),
-        len,
+        &req.key_id,
         req.dry_run,
+        || random_bytes(len),
         &req.encryption_context.unwrap_or_default(),
     )
     .await?;
@@ -452,21 +426,11 @@ pub async fn generate_data_key(
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateDataKeyWithoutPlaintextRequest {
-    key_id: Option<String>,
+    key_id: String,
     encryption_context: Option<EncryptionContext>,
-    key_spec: Option<Wire<DataKeySpec>>,
+    key_spec: Option<DataKeySpec>,
     number_of_bytes: Option<i64>,
-    grant_tokens: Option<Vec<String>>,
     dry_run: Option<bool>,
-}
-
-impl Validate for GenerateDataKeyWithoutPlaintextRequest {
-    fn validate(&self, v: &mut Violations) {
-        validate_key_id(v, "keyId", &self.key_id);
-        v.member_of("keySpec", &self.key_spec);
-        v.range("numberOfBytes", self.number_of_bytes, 1, 1024);
-        v.grant_tokens(&self.grant_tokens);
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -481,13 +445,13 @@ pub async fn generate_data_key_without_plaintext(
     ctx: Ctx,
     req: GenerateDataKeyWithoutPlaintextRequest,
 ) -> Result<GenerateDataKeyWithoutPlaintextResponse> {
-    let len = data_key_len(&req.key_spec, req.number_of_bytes)?;
-    let (key, _, ciphertext_blob, key_material_id) = generate_data_key_inner(
+    let len = data_key_len(req.key_spec, req.number_of_bytes)?;
+    let (key, _, ciphertext_blob, key_material_id) = wrap_for(
         &ctx,
         Operation::GenerateDataKeyWithoutPlaintext,
-        &req.key_id.unwrap_or_default(),
-        len,
+        &req.key_id,
         req.dry_run,
+        || random_bytes(len),
         &req.encryption_context.unwrap_or_default(),
     )
     .await?;
@@ -506,20 +470,6 @@ pub struct GenerateRandomRequest {
     recipient: Option<RecipientInfo>,
 }
 
-impl Validate for GenerateRandomRequest {
-    fn validate(&self, v: &mut Violations) {
-        v.required("numberOfBytes", &self.number_of_bytes);
-        v.range("numberOfBytes", self.number_of_bytes, 1, 1024);
-        v.length(
-            "customKeyStoreId",
-            self.custom_key_store_id.as_deref(),
-            1,
-            64,
-        );
-        validate_recipient(v, &self.recipient);
-    }
-}
-
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct GenerateRandomResponse {
@@ -533,6 +483,10 @@ pub async fn generate_random(
     _ctx: Ctx,
     req: GenerateRandomRequest,
 ) -> Result<GenerateRandomResponse> {
+    // Optional in the model, but AWS requires it, in its own words.
+    let Some(len) = req.number_of_bytes else {
+        return Err(KmsError::validation("NumberOfBytes is required."));
+    };
     if let Some(id) = &req.custom_key_store_id {
         return Err(KmsError::new(
             ErrorCode::CustomKeyStoreNotFound,
@@ -540,7 +494,7 @@ pub async fn generate_random(
         ));
     }
     let recipient = recipient(&req.recipient)?;
-    let random = random_bytes(req.number_of_bytes.unwrap_or(0) as usize);
+    let random = random_bytes(len as usize);
     let (plaintext, ciphertext_for_recipient) = deliver(random, recipient.as_ref());
     Ok(GenerateRandomResponse {
         plaintext,

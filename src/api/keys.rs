@@ -7,15 +7,14 @@ use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize};
 
 use super::paging::{self, PageInfo};
-use super::policies::{self, validate_policy_member};
+use super::policies;
 use super::tags::{self, TagInput};
 use super::{Ctx, Empty, change_key};
 use crate::clock::Timestamp;
 use crate::error::{ErrorCode, KmsError, Result};
 use crate::model::enums::CustomerMasterKeySpec;
 use crate::model::ids::is_key_id;
-use crate::model::{Key, KeyManager, KeySpec, KeyState, KeyUsage, Operation, Origin, Wire};
-use crate::protocol::validate::{Validate, Violations};
+use crate::model::{Key, KeyManager, KeySpec, KeyState, KeyUsage, Operation, Origin};
 use crate::service::NewKey;
 
 #[derive(Debug, Deserialize)]
@@ -23,10 +22,10 @@ use crate::service::NewKey;
 pub struct CreateKeyRequest {
     policy: Option<String>,
     description: Option<String>,
-    key_usage: Option<Wire<KeyUsage>>,
-    customer_master_key_spec: Option<Wire<CustomerMasterKeySpec>>,
-    key_spec: Option<Wire<KeySpec>>,
-    origin: Option<Wire<Origin>>,
+    key_usage: Option<KeyUsage>,
+    customer_master_key_spec: Option<CustomerMasterKeySpec>,
+    key_spec: Option<KeySpec>,
+    origin: Option<Origin>,
     custom_key_store_id: Option<String>,
     /// Accepted; trent stores policies without evaluating them, so there is no lockout
     /// check to bypass.
@@ -35,34 +34,6 @@ pub struct CreateKeyRequest {
     tags: Option<Vec<TagInput>>,
     multi_region: Option<bool>,
     xks_key_id: Option<String>,
-}
-
-impl Validate for CreateKeyRequest {
-    fn validate(&self, v: &mut Violations) {
-        validate_policy_member(v, self.policy.as_deref());
-        v.length("description", self.description.as_deref(), 0, 8192);
-        v.member_of("keyUsage", &self.key_usage);
-        v.member_of("customerMasterKeySpec", &self.customer_master_key_spec);
-        v.member_of("keySpec", &self.key_spec);
-        v.member_of("origin", &self.origin);
-        v.length(
-            "customKeyStoreId",
-            self.custom_key_store_id.as_deref(),
-            1,
-            64,
-        );
-        tags::validate_tags(v, &self.tags);
-        v.length("xksKeyId", self.xks_key_id.as_deref(), 1, 128);
-        v.pattern(
-            "xksKeyId",
-            self.xks_key_id.as_deref(),
-            "^[a-zA-Z0-9-_.]+$",
-            |s| {
-                s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-            },
-        );
-    }
 }
 
 /// `{"KeyMetadata": {...}}`, serialised straight from the key.
@@ -78,36 +49,35 @@ impl Serialize for KeyMetadataResponse {
 }
 
 pub async fn create_key(ctx: Ctx, req: CreateKeyRequest) -> Result<KeyMetadataResponse> {
-    let spec = match (req.key_spec.as_ref(), req.customer_master_key_spec.as_ref()) {
+    let spec = match (req.key_spec, req.customer_master_key_spec) {
         (Some(_), Some(_)) => {
             return Err(KmsError::validation(
                 "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.",
             ));
         }
-        (Some(s), None) => s.known(),
-        (None, Some(s)) => s.known().map(CustomerMasterKeySpec::key_spec),
-        (None, None) => Some(KeySpec::SymmetricDefault),
-    }
-    .unwrap_or(KeySpec::SymmetricDefault);
-    let usage = req
-        .key_usage
-        .as_ref()
-        .and_then(Wire::known)
-        .unwrap_or(KeyUsage::EncryptDecrypt);
-    let origin = req
-        .origin
-        .as_ref()
-        .and_then(Wire::known)
-        .unwrap_or(Origin::AwsKms);
+        (Some(spec), None) => spec,
+        (None, Some(spec)) => spec.key_spec(),
+        (None, None) => KeySpec::SymmetricDefault,
+    };
+    let usage = match req.key_usage {
+        Some(usage) => usage,
+        None if spec == KeySpec::SymmetricDefault => KeyUsage::EncryptDecrypt,
+        None => {
+            return Err(KmsError::validation(
+                "You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.",
+            ));
+        }
+    };
+    let origin = req.origin.unwrap_or(Origin::AwsKms);
 
     if !spec.usages().contains(&usage) {
         return Err(KmsError::validation(format!(
             "KeyUsage {usage} is not compatible with KeySpec {spec}"
         )));
     }
-    if spec != KeySpec::SymmetricDefault {
+    if spec.china_only() && !ctx.scope.is_china() {
         return Err(KmsError::unsupported(format!(
-            "KeySpec {spec} is not supported by trent yet."
+            "KeySpec {spec} is not supported in this Region"
         )));
     }
     if let Some(store_id) = &req.custom_key_store_id {
@@ -132,21 +102,29 @@ pub async fn create_key(ctx: Ctx, req: CreateKeyRequest) -> Result<KeyMetadataRe
     if let Some(policy) = &req.policy {
         policies::check_policy_document(policy)?;
     }
-    let tags = tags::merge_tags(Vec::new(), req.tags.unwrap_or_default())?;
+    let tags = req.tags.unwrap_or_default();
+    // CreateKey words a tag count over the limit its own way (TagResource: LimitExceeded).
+    if tags.len() > tags::MAX_TAGS {
+        return Err(KmsError::new(ErrorCode::Tag, "Too many tags"));
+    }
+    let tags = tags::merge_tags(Vec::new(), tags)?;
 
-    let key = ctx.svc.build_key(
-        &ctx.scope,
-        NewKey {
-            description: req.description.unwrap_or_default(),
-            spec,
-            usage,
-            origin,
-            manager: KeyManager::Customer,
-            multi_region: req.multi_region.unwrap_or(false),
-            policy: req.policy,
-            tags,
-        },
-    );
+    let key = ctx
+        .svc
+        .build_key(
+            &ctx.scope,
+            NewKey {
+                description: req.description.unwrap_or_default(),
+                spec,
+                usage,
+                origin,
+                manager: KeyManager::Customer,
+                multi_region: req.multi_region.unwrap_or(false),
+                policy: req.policy,
+                tags,
+            },
+        )
+        .await;
     let mut txn = ctx.svc.store.begin().await?;
     let key = txn.save_key(key).await?;
     tracing::info!(key_id = %key.id, "created key");
@@ -156,26 +134,11 @@ pub async fn create_key(ctx: Ctx, req: CreateKeyRequest) -> Result<KeyMetadataRe
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct KeyIdRequest {
-    key_id: Option<String>,
-    grant_tokens: Option<Vec<String>>,
-}
-
-impl Validate for KeyIdRequest {
-    fn validate(&self, v: &mut Violations) {
-        validate_key_id(v, "keyId", &self.key_id);
-        v.grant_tokens(&self.grant_tokens);
-    }
-}
-
-/// A required KeyId member: present, 1 to 2048 characters.
-pub fn validate_key_id(v: &mut Violations, field: &str, key_id: &Option<String>) {
-    v.required(field, key_id);
-    v.length(field, key_id.as_deref(), 1, 2048);
+    key_id: String,
 }
 
 pub async fn describe_key(ctx: Ctx, req: KeyIdRequest) -> Result<KeyMetadataResponse> {
-    let key_id = req.key_id.unwrap_or_default();
-    let key = ctx.svc.resolve(&ctx.scope, &key_id).await?;
+    let key = ctx.svc.resolve(&ctx.scope, &req.key_id).await?;
     Ok(KeyMetadataResponse(key))
 }
 
@@ -184,12 +147,6 @@ pub async fn describe_key(ctx: Ctx, req: KeyIdRequest) -> Result<KeyMetadataResp
 pub struct ListKeysRequest {
     limit: Option<i64>,
     marker: Option<String>,
-}
-
-impl Validate for ListKeysRequest {
-    fn validate(&self, v: &mut Violations) {
-        paging::validate(v, self.limit, self.marker.as_deref());
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -226,57 +183,31 @@ pub async fn list_keys(ctx: Ctx, req: ListKeysRequest) -> Result<ListKeysRespons
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct KeyOnlyRequest {
-    key_id: Option<String>,
-}
-
-impl Validate for KeyOnlyRequest {
-    fn validate(&self, v: &mut Violations) {
-        validate_key_id(v, "keyId", &self.key_id);
-    }
+    key_id: String,
 }
 
 pub async fn enable_key(ctx: Ctx, req: KeyOnlyRequest) -> Result<Empty> {
-    change_key(
-        &ctx,
-        &req.key_id.unwrap_or_default(),
-        Operation::EnableKey,
-        |_, _| Ok(()),
-    )
-    .await?;
+    change_key(&ctx, &req.key_id, Operation::EnableKey, |_, _| Ok(())).await?;
     Ok(Empty {})
 }
 
 pub async fn disable_key(ctx: Ctx, req: KeyOnlyRequest) -> Result<Empty> {
-    change_key(
-        &ctx,
-        &req.key_id.unwrap_or_default(),
-        Operation::DisableKey,
-        |_, _| Ok(()),
-    )
-    .await?;
+    change_key(&ctx, &req.key_id, Operation::DisableKey, |_, _| Ok(())).await?;
     Ok(Empty {})
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct UpdateKeyDescriptionRequest {
-    key_id: Option<String>,
-    description: Option<String>,
-}
-
-impl Validate for UpdateKeyDescriptionRequest {
-    fn validate(&self, v: &mut Violations) {
-        validate_key_id(v, "keyId", &self.key_id);
-        v.required("description", &self.description);
-        v.length("description", self.description.as_deref(), 0, 8192);
-    }
+    key_id: String,
+    description: String,
 }
 
 pub async fn update_key_description(ctx: Ctx, req: UpdateKeyDescriptionRequest) -> Result<Empty> {
-    let description = req.description.unwrap_or_default();
+    let description = req.description;
     change_key(
         &ctx,
-        &req.key_id.unwrap_or_default(),
+        &req.key_id,
         Operation::UpdateKeyDescription,
         |key, _| {
             key.description = description;
@@ -290,20 +221,13 @@ pub async fn update_key_description(ctx: Ctx, req: UpdateKeyDescriptionRequest) 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ScheduleKeyDeletionRequest {
-    key_id: Option<String>,
+    key_id: String,
     pending_window_in_days: Option<i64>,
 }
 
 /// AWS accepts a waiting period of 7 to 30 days; the model's 1–365 is checked first.
 const MIN_WINDOW_DAYS: i64 = 7;
 const MAX_WINDOW_DAYS: i64 = 30;
-
-impl Validate for ScheduleKeyDeletionRequest {
-    fn validate(&self, v: &mut Violations) {
-        validate_key_id(v, "keyId", &self.key_id);
-        v.range("pendingWindowInDays", self.pending_window_in_days, 1, 365);
-    }
-}
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -327,7 +251,7 @@ pub async fn schedule_key_deletion(
     let days = days as u32;
     let key = change_key(
         &ctx,
-        &req.key_id.unwrap_or_default(),
+        &req.key_id,
         Operation::ScheduleKeyDeletion,
         |key, now| {
             key.deletion_date = Some(now.plus_days(days));
@@ -354,16 +278,11 @@ pub async fn cancel_key_deletion(
     ctx: Ctx,
     req: KeyOnlyRequest,
 ) -> Result<CancelKeyDeletionResponse> {
-    let key = change_key(
-        &ctx,
-        &req.key_id.unwrap_or_default(),
-        Operation::CancelKeyDeletion,
-        |key, _| {
-            key.deletion_date = None;
-            key.pending_window_days = None;
-            Ok(())
-        },
-    )
+    let key = change_key(&ctx, &req.key_id, Operation::CancelKeyDeletion, |key, _| {
+        key.deletion_date = None;
+        key.pending_window_days = None;
+        Ok(())
+    })
     .await?;
     Ok(CancelKeyDeletionResponse {
         key_id: key.arn.clone(),

@@ -2,25 +2,32 @@
 //! a validated request and returns its response; [`dispatch`] is the one place that maps
 //! an [`Operation`] to its handler.
 
+mod agreement;
 mod aliases;
 mod encryption;
+mod key_pairs;
 mod keys;
+mod mac;
 mod paging;
 mod policies;
 mod recipient;
+mod signing;
 mod tags;
+mod usage;
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::clock::Timestamp;
 use crate::error::{KmsError, Result};
 use crate::model::{Key, Operation, Scope, state};
-use crate::protocol::{self, validate::Validate};
+use crate::protocol;
 use crate::service::Service;
 
 /// What every handler gets: the service and the account/region of the request.
@@ -30,7 +37,8 @@ pub struct Ctx {
     pub scope: Scope,
 }
 
-/// Bytes that are not secret (ciphertexts): plain base64 on the wire.
+/// Bytes that are not secret (ciphertexts, signatures, MACs, public keys): plain base64
+/// on the wire.
 #[derive(Debug)]
 pub struct Base64(pub Vec<u8>);
 
@@ -38,6 +46,17 @@ impl Serialize for Base64 {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         use base64::Engine;
         s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Base64 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use base64::Engine;
+        let text = std::borrow::Cow::<str>::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text.as_bytes())
+            .map(Base64)
+            .map_err(|_| serde::de::Error::custom("a blob member is not valid base64"))
     }
 }
 
@@ -57,95 +76,126 @@ pub async fn change_key(
     let current = ctx.svc.resolve_key_only(&ctx.scope, key_id)?;
     state::check(op, &current)?;
     let mut key = (*current).clone();
-    key.state = state::next_state(op, key.state);
+    key.state = state::next_state(op, &key);
     change(&mut key, ctx.svc.now())?;
     txn.save_key(key).await
 }
 
-/// Decodes and validates the body, runs the handler, encodes its response.
+/// A handler behind the dispatch table: decoded body in, encoded response out.
+type Route = fn(Ctx, Value) -> Pin<Box<dyn Future<Output = Result<Vec<u8>>> + Send>>;
+
+/// Decodes the checked body into the handler's request, runs it, encodes its response.
+/// The model check has already vouched for every member, so decoding fails only on a
+/// shape the model allows but the request type does not: a SerializationException.
 async fn call<Req, Resp, Fut>(
     ctx: Ctx,
-    body: &[u8],
+    body: Value,
     handler: fn(Ctx, Req) -> Fut,
 ) -> Result<Vec<u8>>
 where
-    Req: DeserializeOwned + Validate,
+    Req: DeserializeOwned,
     Resp: Serialize,
     Fut: Future<Output = Result<Resp>>,
 {
-    let request: Req = protocol::parse(body)?;
-    protocol::validate::check(&request)?;
+    let request: Req = protocol::decode(body)?;
     let response = handler(ctx, request).await?;
     serde_json::to_vec(&response).map_err(KmsError::internal)
 }
 
+macro_rules! route {
+    ($handler:path) => {
+        Some(|ctx, body| Box::pin(call(ctx, body, $handler)))
+    };
+}
+
+/// The dispatch table: the handler of each operation trent serves, `None` for the rest.
+/// Exhaustive, so a new operation must be placed here on purpose.
+fn route(op: Operation) -> Option<Route> {
+    use Operation as Op;
+    match op {
+        Op::CreateKey => route!(keys::create_key),
+        Op::DescribeKey => route!(keys::describe_key),
+        Op::ListKeys => route!(keys::list_keys),
+        Op::EnableKey => route!(keys::enable_key),
+        Op::DisableKey => route!(keys::disable_key),
+        Op::UpdateKeyDescription => route!(keys::update_key_description),
+        Op::ScheduleKeyDeletion => route!(keys::schedule_key_deletion),
+        Op::CancelKeyDeletion => route!(keys::cancel_key_deletion),
+        Op::Encrypt => route!(encryption::encrypt),
+        Op::Decrypt => route!(encryption::decrypt),
+        Op::ReEncrypt => route!(encryption::re_encrypt),
+        Op::GenerateDataKey => route!(encryption::generate_data_key),
+        Op::GenerateDataKeyWithoutPlaintext => {
+            route!(encryption::generate_data_key_without_plaintext)
+        }
+        Op::GenerateRandom => route!(encryption::generate_random),
+        Op::GenerateDataKeyPair => route!(key_pairs::generate_data_key_pair),
+        Op::GenerateDataKeyPairWithoutPlaintext => {
+            route!(key_pairs::generate_data_key_pair_without_plaintext)
+        }
+        Op::Sign => route!(signing::sign),
+        Op::Verify => route!(signing::verify),
+        Op::GetPublicKey => route!(signing::get_public_key),
+        Op::GenerateMac => route!(mac::generate_mac),
+        Op::VerifyMac => route!(mac::verify_mac),
+        Op::DeriveSharedSecret => route!(agreement::derive_shared_secret),
+        Op::CreateAlias => route!(aliases::create_alias),
+        Op::UpdateAlias => route!(aliases::update_alias),
+        Op::DeleteAlias => route!(aliases::delete_alias),
+        Op::ListAliases => route!(aliases::list_aliases),
+        Op::TagResource => route!(tags::tag_resource),
+        Op::UntagResource => route!(tags::untag_resource),
+        Op::ListResourceTags => route!(tags::list_resource_tags),
+        Op::GetKeyPolicy => route!(policies::get_key_policy),
+        Op::PutKeyPolicy => route!(policies::put_key_policy),
+        Op::ListKeyPolicies => route!(policies::list_key_policies),
+        Op::ConnectCustomKeyStore
+        | Op::CreateCustomKeyStore
+        | Op::CreateGrant
+        | Op::DeleteCustomKeyStore
+        | Op::DeleteImportedKeyMaterial
+        | Op::DescribeCustomKeyStores
+        | Op::DisableKeyRotation
+        | Op::DisconnectCustomKeyStore
+        | Op::EnableKeyRotation
+        | Op::GetKeyLastUsage
+        | Op::GetKeyRotationStatus
+        | Op::GetParametersForImport
+        | Op::ImportKeyMaterial
+        | Op::ListGrants
+        | Op::ListKeyRotations
+        | Op::ListRetirableGrants
+        | Op::ReplicateKey
+        | Op::RetireGrant
+        | Op::RevokeGrant
+        | Op::RotateKeyOnDemand
+        | Op::UpdateCustomKeyStore
+        | Op::UpdatePrimaryRegion => None,
+    }
+}
+
+/// Checks the body against the model, then runs the operation's handler.
 pub async fn dispatch(
     svc: Arc<Service>,
     scope: Scope,
     op: Operation,
     body: Bytes,
 ) -> Result<Vec<u8>> {
-    use Operation as Op;
-    let ctx = Ctx { svc, scope };
-    let body = body.as_ref();
-    match op {
-        Op::CreateKey => call(ctx, body, keys::create_key).await,
-        Op::DescribeKey => call(ctx, body, keys::describe_key).await,
-        Op::ListKeys => call(ctx, body, keys::list_keys).await,
-        Op::EnableKey => call(ctx, body, keys::enable_key).await,
-        Op::DisableKey => call(ctx, body, keys::disable_key).await,
-        Op::UpdateKeyDescription => call(ctx, body, keys::update_key_description).await,
-        Op::ScheduleKeyDeletion => call(ctx, body, keys::schedule_key_deletion).await,
-        Op::CancelKeyDeletion => call(ctx, body, keys::cancel_key_deletion).await,
-        Op::Encrypt => call(ctx, body, encryption::encrypt).await,
-        Op::Decrypt => call(ctx, body, encryption::decrypt).await,
-        Op::ReEncrypt => call(ctx, body, encryption::re_encrypt).await,
-        Op::GenerateDataKey => call(ctx, body, encryption::generate_data_key).await,
-        Op::GenerateDataKeyWithoutPlaintext => {
-            call(ctx, body, encryption::generate_data_key_without_plaintext).await
-        }
-        Op::GenerateRandom => call(ctx, body, encryption::generate_random).await,
-        Op::CreateAlias => call(ctx, body, aliases::create_alias).await,
-        Op::UpdateAlias => call(ctx, body, aliases::update_alias).await,
-        Op::DeleteAlias => call(ctx, body, aliases::delete_alias).await,
-        Op::ListAliases => call(ctx, body, aliases::list_aliases).await,
-        Op::TagResource => call(ctx, body, tags::tag_resource).await,
-        Op::UntagResource => call(ctx, body, tags::untag_resource).await,
-        Op::ListResourceTags => call(ctx, body, tags::list_resource_tags).await,
-        Op::GetKeyPolicy => call(ctx, body, policies::get_key_policy).await,
-        Op::PutKeyPolicy => call(ctx, body, policies::put_key_policy).await,
-        Op::ListKeyPolicies => call(ctx, body, policies::list_key_policies).await,
-        other => Err(KmsError::unsupported(format!(
+    let body = protocol::parse(&body)?;
+    protocol::model::check(op.name(), &body)?;
+    let Some(route) = route(op) else {
+        return Err(KmsError::unsupported(format!(
             "{} is not supported by trent yet.",
-            other.name()
-        ))),
-    }
+            op.name()
+        )));
+    };
+    route(Ctx { svc, scope }, body).await
 }
 
-/// The operations [`dispatch`] serves, for the compatibility table and its test.
-pub const SUPPORTED: &[Operation] = &[
-    Operation::CreateKey,
-    Operation::DescribeKey,
-    Operation::ListKeys,
-    Operation::EnableKey,
-    Operation::DisableKey,
-    Operation::UpdateKeyDescription,
-    Operation::ScheduleKeyDeletion,
-    Operation::CancelKeyDeletion,
-    Operation::Encrypt,
-    Operation::Decrypt,
-    Operation::ReEncrypt,
-    Operation::GenerateDataKey,
-    Operation::GenerateDataKeyWithoutPlaintext,
-    Operation::GenerateRandom,
-    Operation::CreateAlias,
-    Operation::UpdateAlias,
-    Operation::DeleteAlias,
-    Operation::ListAliases,
-    Operation::TagResource,
-    Operation::UntagResource,
-    Operation::ListResourceTags,
-    Operation::GetKeyPolicy,
-    Operation::PutKeyPolicy,
-    Operation::ListKeyPolicies,
-];
+/// The operations trent serves, read off the dispatch table.
+pub fn served() -> impl Iterator<Item = Operation> {
+    Operation::ALL
+        .iter()
+        .copied()
+        .filter(|op| route(*op).is_some())
+}

@@ -4,13 +4,6 @@
 use serde::Serialize;
 
 use crate::error::{ErrorCode, KmsError, Result};
-use crate::protocol::validate::Violations;
-
-/// Validates the model's constraints on Limit (1–1000) and Marker (1–1024 characters).
-pub fn validate(v: &mut Violations, limit: Option<i64>, marker: Option<&str>) {
-    v.range("limit", limit, 1, 1000);
-    v.length("marker", marker, 1, 1024);
-}
 
 /// The page size: the request's Limit, capped at what the operation returns at most.
 pub fn page_size(limit: Option<i64>, default: usize, max: usize) -> usize {

@@ -8,31 +8,16 @@ use super::Base64;
 use crate::crypto::cms::{self, Recipient};
 use crate::crypto::{Secret, attestation};
 use crate::error::{KmsError, Result};
-use crate::model::Wire;
 use crate::model::enums::KeyEncryptionMechanism;
-use crate::protocol::validate::Violations;
 
 /// The request member.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct RecipientInfo {
-    key_encryption_algorithm: Option<Wire<KeyEncryptionMechanism>>,
+    /// Only RSAES_OAEP_SHA_256 exists; the model check rejects anything else.
+    #[allow(dead_code)]
+    key_encryption_algorithm: Option<KeyEncryptionMechanism>,
     attestation_document: Option<Secret>,
-}
-
-pub fn validate_recipient(v: &mut Violations, recipient: &Option<RecipientInfo>) {
-    if let Some(r) = recipient {
-        v.member_of(
-            "recipient.keyEncryptionAlgorithm",
-            &r.key_encryption_algorithm,
-        );
-        v.size(
-            "recipient.attestationDocument",
-            r.attestation_document.as_ref().map(Secret::len),
-            1,
-            262_144,
-        );
-    }
 }
 
 /// The enclave a request names, read from its attestation document.

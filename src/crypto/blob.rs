@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 
-use super::symmetric::{KeyMaterial, NONCE_LEN, TAG_LEN};
+use super::symmetric::{AesKey, NONCE_LEN, TAG_LEN};
 use super::{Secret, random_array};
 
 pub const VERSION: u8 = 1;
@@ -34,9 +34,11 @@ pub struct Parsed<'a> {
     sealed: &'a [u8],
 }
 
+/// Seals `plaintext` under the AES key of material `material_id` of key `key_id`.
 pub fn seal(
     key_id: &str,
-    material: &KeyMaterial,
+    material_id: &[u8; 32],
+    aes: &AesKey,
     plaintext: &[u8],
     context: &EncryptionContext,
 ) -> Vec<u8> {
@@ -45,10 +47,10 @@ pub fn seal(
     blob.push(VERSION);
     blob.push(key_id.len() as u8);
     blob.extend_from_slice(key_id.as_bytes());
-    blob.extend_from_slice(material.id());
+    blob.extend_from_slice(material_id);
     let aad = aad(&blob, context);
     let nonce: [u8; NONCE_LEN] = random_array();
-    let sealed = material.seal(&nonce, plaintext, &aad);
+    let sealed = aes.seal(&nonce, plaintext, &aad);
     blob.extend_from_slice(&nonce);
     blob.extend_from_slice(&sealed);
     blob
@@ -80,8 +82,8 @@ pub fn parse(blob: &[u8]) -> Option<Parsed<'_>> {
 
 impl Parsed<'_> {
     /// The plaintext, or `None` if the material, the context or the blob is wrong.
-    pub fn open(&self, material: &KeyMaterial, context: &EncryptionContext) -> Option<Secret> {
-        material.open(&self.nonce, self.sealed, &aad(self.header, context))
+    pub fn open(&self, aes: &AesKey, context: &EncryptionContext) -> Option<Secret> {
+        aes.open(&self.nonce, self.sealed, &aad(self.header, context))
     }
 }
 
@@ -99,7 +101,6 @@ fn aad(header: &[u8], context: &EncryptionContext) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::Timestamp;
 
     fn ctx(pairs: &[(&str, &str)]) -> EncryptionContext {
         pairs
@@ -110,12 +111,12 @@ mod tests {
 
     #[test]
     fn round_trip_and_context_binding() {
-        let m = KeyMaterial::generate(Timestamp(0));
+        let m = AesKey::generate();
         let key_id = "1234abcd-12ab-34cd-56ef-1234567890ab";
-        let blob = seal(key_id, &m, b"secret", &ctx(&[("ab", "c")]));
+        let blob = seal(key_id, &[9; 32], &m, b"secret", &ctx(&[("ab", "c")]));
         let parsed = parse(&blob).unwrap();
         assert_eq!(parsed.key_id, key_id);
-        assert_eq!(&parsed.material_id, m.id());
+        assert_eq!(parsed.material_id, [9; 32]);
         assert_eq!(
             parsed.open(&m, &ctx(&[("ab", "c")])).unwrap().expose(),
             b"secret"
@@ -126,8 +127,8 @@ mod tests {
 
     #[test]
     fn tampered_or_foreign_blobs_are_rejected() {
-        let m = KeyMaterial::generate(Timestamp(0));
-        let mut blob = seal("k", &m, b"x", &ctx(&[]));
+        let m = AesKey::generate();
+        let mut blob = seal("k", &[0; 32], &m, b"x", &ctx(&[]));
         let last = blob.len() - 1;
         blob[last] ^= 1;
         assert!(parse(&blob).unwrap().open(&m, &ctx(&[])).is_none());

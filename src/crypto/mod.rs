@@ -1,14 +1,24 @@
 //! Cryptography, all from RustCrypto crates: secrets that cannot leak through `Debug`,
-//! symmetric key material, the ciphertext blob format, and the envelope an attested
-//! enclave receives (`Recipient`).
+//! key material of every key spec, the symmetric ciphertext blob, signatures, public-key
+//! encryption, key agreement, MACs, and the envelope an attested enclave receives
+//! (`Recipient`).
 
+pub mod agreement;
 pub mod attestation;
 pub mod blob;
 pub mod cms;
+pub mod mac;
+pub mod material;
+pub mod pke;
+pub mod pool;
 pub mod secret;
+pub mod secret_key;
+pub mod sign;
 pub mod symmetric;
 
+pub use material::Material;
 pub use secret::Secret;
+pub use secret_key::SecretKey;
 
 use rand::Rng;
 

@@ -1,64 +1,31 @@
-//! Symmetric key material: 256-bit AES-GCM keys named by a 32-byte material id.
+//! AES-256-GCM keys: the material of SYMMETRIC_DEFAULT keys, with the key schedule
+//! expanded once when the key is loaded.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 
-use super::{Secret, hex, random_array, random_bytes};
-use crate::clock::Timestamp;
+use super::{Secret, random_bytes};
 
 pub const KEY_LEN: usize = 32;
 pub const NONCE_LEN: usize = 12;
 pub const TAG_LEN: usize = 16;
 
-/// One generation of a key's material, with its AES key schedule ready for use.
-pub struct KeyMaterial {
-    id: [u8; 32],
-    created_at: Timestamp,
+pub struct AesKey {
     bytes: Secret,
     cipher: Aes256Gcm,
 }
 
-impl std::fmt::Debug for KeyMaterial {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyMaterial")
-            .field("id", &self.id_hex())
-            .field("created_at", &self.created_at)
-            .field("bytes", &self.bytes)
-            .finish()
-    }
-}
-
-impl KeyMaterial {
-    pub fn generate(created_at: Timestamp) -> Self {
-        Self::from_parts(random_array(), random_bytes(KEY_LEN), created_at)
-            .expect("generated material has the AES-256 key length")
+impl AesKey {
+    pub fn generate() -> Self {
+        Self::from_bytes(random_bytes(KEY_LEN)).expect("generated keys have the AES-256 length")
     }
 
-    /// Rebuilds material read from storage; `None` if the bytes are not an AES-256 key.
-    pub fn from_parts(id: [u8; 32], bytes: Secret, created_at: Timestamp) -> Option<Self> {
+    /// `None` if the bytes are not an AES-256 key.
+    pub fn from_bytes(bytes: Secret) -> Option<Self> {
         let cipher = Aes256Gcm::new_from_slice(bytes.expose()).ok()?;
-        Some(Self {
-            id,
-            created_at,
-            bytes,
-            cipher,
-        })
+        Some(Self { bytes, cipher })
     }
 
-    pub fn id(&self) -> &[u8; 32] {
-        &self.id
-    }
-
-    /// The 64-hex KeyMaterialId AWS reports.
-    pub fn id_hex(&self) -> String {
-        hex(&self.id)
-    }
-
-    pub fn created_at(&self) -> Timestamp {
-        self.created_at
-    }
-
-    /// The raw key, for persistence only.
     pub fn bytes(&self) -> &Secret {
         &self.bytes
     }
@@ -90,25 +57,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn debug_shows_the_id_but_never_the_key() {
-        let m = KeyMaterial::generate(Timestamp(0));
-        let shown = format!("{m:?}");
-        assert!(shown.contains(&m.id_hex()));
-        assert!(!shown.contains(&hex(m.bytes().expose())));
-        assert!(!shown.contains(&format!("{:?}", m.bytes().expose())));
-    }
-
-    #[test]
     fn seal_and_open_need_the_same_nonce_and_aad() {
-        let m = KeyMaterial::generate(Timestamp(0));
-        let sealed = m.seal(&[1; NONCE_LEN], b"data", b"aad");
+        let k = AesKey::generate();
+        let sealed = k.seal(&[1; NONCE_LEN], b"data", b"aad");
         assert_eq!(sealed.len(), 4 + TAG_LEN);
         assert_eq!(
-            m.open(&[1; NONCE_LEN], &sealed, b"aad").unwrap().expose(),
+            k.open(&[1; NONCE_LEN], &sealed, b"aad").unwrap().expose(),
             b"data"
         );
-        assert!(m.open(&[2; NONCE_LEN], &sealed, b"aad").is_none());
-        assert!(m.open(&[1; NONCE_LEN], &sealed, b"other").is_none());
-        assert!(KeyMaterial::from_parts([0; 32], Secret::new(vec![0; 16]), Timestamp(0)).is_none());
+        assert!(k.open(&[2; NONCE_LEN], &sealed, b"aad").is_none());
+        assert!(k.open(&[1; NONCE_LEN], &sealed, b"other").is_none());
+        assert!(AesKey::from_bytes(Secret::new(vec![0; 16])).is_none());
     }
 }

@@ -18,13 +18,39 @@ impl Scope {
         }
     }
 
+    /// The ARN partition of the region: `aws-cn` in China, `aws-us-gov` in GovCloud.
+    pub fn partition(&self) -> &'static str {
+        if self.is_china() {
+            "aws-cn"
+        } else if self.region.starts_with("us-gov-") {
+            "aws-us-gov"
+        } else {
+            "aws"
+        }
+    }
+
+    /// The China Regions, the only ones that offer SM2 keys.
+    pub fn is_china(&self) -> bool {
+        self.region.starts_with("cn-")
+    }
+
     pub fn key_arn(&self, key_id: &str) -> String {
-        format!("arn:aws:kms:{}:{}:key/{key_id}", self.region, self.account)
+        format!(
+            "arn:{}:kms:{}:{}:key/{key_id}",
+            self.partition(),
+            self.region,
+            self.account
+        )
     }
 
     /// `alias_name` includes its `alias/` prefix.
     pub fn alias_arn(&self, alias_name: &str) -> String {
-        format!("arn:aws:kms:{}:{}:{alias_name}", self.region, self.account)
+        format!(
+            "arn:{}:kms:{}:{}:{alias_name}",
+            self.partition(),
+            self.region,
+            self.account
+        )
     }
 }
 

@@ -1,16 +1,15 @@
 //! A KMS key as trent holds it, and the `KeyMetadata` AWS reports for it.
 
-use std::sync::Arc;
-
 use serde::Serialize;
 
 use super::enums::{
-    CustomerMasterKeySpec, EncryptionAlgorithm, KeyManager, KeySpec, KeyState, KeyUsage,
-    MultiRegionKeyType, Origin,
+    CustomerMasterKeySpec, EncryptionAlgorithm, KeyAgreementAlgorithm, KeyManager, KeySpec,
+    KeyState, KeyUsage, MacAlgorithm, MaterialState, MultiRegionKeyType, Origin, SigningAlgorithm,
 };
 use super::ids::Scope;
+use super::spec::Algorithms;
 use crate::clock::Timestamp;
-use crate::crypto::symmetric::KeyMaterial;
+use crate::crypto::Material;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
@@ -38,8 +37,8 @@ pub struct Key {
     pub policy: String,
     /// In the order they were first added.
     pub tags: Vec<Tag>,
-    /// Every material this key has had; the current one is last.
-    pub materials: Vec<Arc<KeyMaterial>>,
+    /// Every material this key has had, oldest first; one is current once it has any.
+    pub materials: Vec<Material>,
 }
 
 impl Key {
@@ -48,25 +47,24 @@ impl Key {
         self.state == KeyState::PendingDeletion && self.deletion_date.is_some_and(|d| d <= now)
     }
 
-    pub fn current_material(&self) -> Option<&Arc<KeyMaterial>> {
-        self.materials.last()
+    /// The material new ciphertexts and signatures use.
+    pub fn current_material(&self) -> Option<&Material> {
+        self.materials
+            .iter()
+            .find(|m| m.state == MaterialState::Current)
     }
 
-    pub fn material(&self, id: &[u8; 32]) -> Option<&Arc<KeyMaterial>> {
-        self.materials.iter().find(|m| m.id() == id)
+    pub fn material(&self, id: &[u8; 32]) -> Option<&Material> {
+        self.materials.iter().find(|m| &m.id == id)
     }
 
-    /// The encryption algorithms the key supports; empty for keys that do not encrypt.
-    pub fn encryption_algorithms(&self) -> &'static [EncryptionAlgorithm] {
-        match (self.usage, self.spec) {
-            (KeyUsage::EncryptDecrypt, KeySpec::SymmetricDefault) => {
-                &[EncryptionAlgorithm::SymmetricDefault]
-            }
-            _ => &[],
-        }
+    /// The algorithms the key supports for its usage.
+    pub fn algorithms(&self) -> Algorithms {
+        Algorithms::of(self.spec, self.usage)
     }
 
     pub fn metadata(&self) -> KeyMetadata<'_> {
+        let algorithms = self.algorithms();
         KeyMetadata {
             aws_account_id: &self.scope.account,
             key_id: &self.id,
@@ -81,7 +79,10 @@ impl Key {
             key_manager: self.manager,
             customer_master_key_spec: self.spec.customer_master_key_spec(),
             key_spec: self.spec,
-            encryption_algorithms: self.encryption_algorithms(),
+            encryption_algorithms: algorithms.encryption,
+            signing_algorithms: algorithms.signing,
+            mac_algorithms: algorithms.mac,
+            key_agreement_algorithms: algorithms.key_agreement,
             multi_region: self.multi_region,
             multi_region_configuration: self.multi_region.then(|| MultiRegionConfiguration {
                 multi_region_key_type: MultiRegionKeyType::Primary,
@@ -92,7 +93,10 @@ impl Key {
                 replica_keys: Vec::new(),
             }),
             pending_deletion_window_in_days: self.pending_window_days,
-            current_key_material_id: self.current_material().map(|m| m.id_hex()),
+            // AWS reports material ids only for symmetric encryption keys.
+            current_key_material_id: (self.spec == KeySpec::SymmetricDefault)
+                .then(|| self.current_material().map(Material::id_hex))
+                .flatten(),
         }
     }
 }
@@ -118,6 +122,12 @@ pub struct KeyMetadata<'a> {
     key_spec: KeySpec,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     encryption_algorithms: &'static [EncryptionAlgorithm],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    signing_algorithms: &'static [SigningAlgorithm],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    mac_algorithms: &'static [MacAlgorithm],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    key_agreement_algorithms: &'static [KeyAgreementAlgorithm],
     multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     multi_region_configuration: Option<MultiRegionConfiguration<'a>>,

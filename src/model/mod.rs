@@ -4,9 +4,13 @@ pub mod enums;
 pub mod ids;
 pub mod key;
 pub mod operation;
+pub mod spec;
 pub mod state;
 
-pub use enums::{KeyManager, KeySpec, KeyState, KeyUsage, Origin, Wire};
+pub use enums::{
+    DataKeyPairSpec, EncryptionAlgorithm, KeyAgreementAlgorithm, KeyManager, KeySpec, KeyState,
+    KeyUsage, MacAlgorithm, MaterialState, MessageType, Origin, SigningAlgorithm,
+};
 pub use ids::{Accepts, KeyRef, Scope};
 pub use key::{Key, Tag};
 pub use operation::Operation;

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqliteLockingMode, SqlitePool, SqlitePoolOptions,
@@ -14,9 +13,10 @@ use sqlx::{Row, Sqlite, Transaction};
 use super::Alias;
 use crate::BoxError;
 use crate::clock::Timestamp;
-use crate::crypto::Secret;
-use crate::crypto::symmetric::KeyMaterial;
-use crate::model::{Key, KeyManager, KeySpec, KeyState, KeyUsage, Origin, Scope, Tag};
+use crate::crypto::{Material, SecretKey};
+use crate::model::{
+    Key, KeyManager, KeySpec, KeyState, KeyUsage, MaterialState, Origin, Scope, Tag,
+};
 
 /// Opens (creating if needed) `trent.db` in `data_dir`, or a private in-memory database,
 /// and applies the migrations.
@@ -72,17 +72,13 @@ pub async fn load(pool: &SqlitePool) -> Result<(Vec<Key>, Vec<(Scope, Alias)>), 
             key,
         );
     }
-    let materials = sqlx::query("SELECT * FROM key_materials ORDER BY seq")
+    let materials = sqlx::query("SELECT * FROM key_material ORDER BY seq")
         .fetch_all(pool)
         .await?;
     for row in materials {
-        let id: Vec<u8> = row.try_get("material_id")?;
-        let id: [u8; 32] = id.try_into().map_err(|_| "bad material id")?;
-        let bytes = Secret::new(row.try_get("material")?);
-        let material = KeyMaterial::from_parts(id, bytes, Timestamp(row.try_get("created_at")?))
-            .ok_or("stored key material is not an AES-256 key")?;
+        let material = material_from_row(&row)?;
         if let Some(key) = keys.get_mut(&owner(&row)?) {
-            key.materials.push(Arc::new(material));
+            key.materials.push(material);
         }
     }
     let tags = sqlx::query("SELECT * FROM tags ORDER BY position")
@@ -122,10 +118,32 @@ fn owner(row: &SqliteRow) -> Result<(String, String, String), sqlx::Error> {
     ))
 }
 
+fn parse<T>(value: String, f: fn(&str) -> Option<T>) -> Result<T, BoxError> {
+    f(&value).ok_or_else(|| format!("unknown stored value {value:?}").into())
+}
+
+/// A material entry, its key parsed once here so that no request parses it again.
+fn material_from_row(row: &SqliteRow) -> Result<Material, BoxError> {
+    let id: Vec<u8> = row.try_get("material_id")?;
+    let id: [u8; 32] = id.try_into().map_err(|_| "bad material id")?;
+    let kind = parse(row.try_get("kind")?, KeySpec::parse)?;
+    let bytes: Option<Vec<u8>> = row.try_get("material")?;
+    let key = match bytes {
+        Some(bytes) => {
+            let bytes = zeroize::Zeroizing::new(bytes);
+            Some(SecretKey::from_storage(kind, &bytes)?)
+        }
+        None => None,
+    };
+    Ok(Material::from_parts(
+        id,
+        Timestamp(row.try_get("created_at")?),
+        parse(row.try_get("state")?, MaterialState::parse)?,
+        key,
+    ))
+}
+
 fn key_from_row(row: &SqliteRow) -> Result<Key, BoxError> {
-    fn parse<T>(value: String, f: fn(&str) -> Option<T>) -> Result<T, BoxError> {
-        f(&value).ok_or_else(|| format!("unknown stored value {value:?}").into())
-    }
     let scope = Scope::new(
         row.try_get::<String, _>("account")?,
         row.try_get::<String, _>("region")?,
@@ -153,7 +171,7 @@ fn key_from_row(row: &SqliteRow) -> Result<Key, BoxError> {
     })
 }
 
-/// Writes a key whole: its row, any material not yet stored, and its tags.
+/// Writes a key whole: its row, its material entries, and its tags.
 pub async fn save_key(pool: &SqlitePool, key: &Key) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query(
@@ -161,9 +179,11 @@ pub async fn save_key(pool: &SqlitePool, key: &Key) -> Result<(), sqlx::Error> {
              pending_window_days, key_spec, key_usage, origin, key_manager, multi_region, policy)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (account, region, key_id) DO UPDATE SET
-             description = excluded.description, state = excluded.state,
-             deletion_date = excluded.deletion_date,
-             pending_window_days = excluded.pending_window_days,
+             created_at = excluded.created_at, description = excluded.description,
+             state = excluded.state, deletion_date = excluded.deletion_date,
+             pending_window_days = excluded.pending_window_days, key_spec = excluded.key_spec,
+             key_usage = excluded.key_usage, origin = excluded.origin,
+             key_manager = excluded.key_manager, multi_region = excluded.multi_region,
              policy = excluded.policy",
     )
     .bind(&key.scope.account)
@@ -183,18 +203,23 @@ pub async fn save_key(pool: &SqlitePool, key: &Key) -> Result<(), sqlx::Error> {
     .execute(&mut *tx)
     .await?;
     for (seq, material) in key.materials.iter().enumerate() {
+        let bytes = material.key().map(SecretKey::to_storage);
         sqlx::query(
-            "INSERT OR IGNORE INTO key_materials
-                 (account, region, key_id, seq, material_id, material, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO key_material
+                 (account, region, key_id, material_id, seq, kind, state, material, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (account, region, key_id, material_id) DO UPDATE SET
+                 state = excluded.state, material = excluded.material",
         )
         .bind(&key.scope.account)
         .bind(&key.scope.region)
         .bind(&key.id)
+        .bind(material.id.as_slice())
         .bind(seq as i64)
-        .bind(material.id().as_slice())
-        .bind(material.bytes().expose())
-        .bind(material.created_at().millis())
+        .bind(key.spec.as_str())
+        .bind(material.state.as_str())
+        .bind(bytes.as_ref().map(|b| b.expose()))
+        .bind(material.created_at.millis())
         .execute(&mut *tx)
         .await?;
     }

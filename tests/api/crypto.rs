@@ -445,9 +445,10 @@ async fn dry_runs_of_decrypt_and_re_encrypt() {
         .send()
         .await);
     assert_eq!(code, "DryRunOperationException");
-    // IGNORE_CIPHERTEXT: no ciphertext needed, only the named key is checked.
+    // IGNORE_CIPHERTEXT: the ciphertext is not read, only the named key is checked.
     let ignoring = || {
         kms.decrypt()
+            .ciphertext_blob(Blob::new(b"not a ciphertext".to_vec()))
             .key_id(&id)
             .dry_run(true)
             .dry_run_modifiers(DryRunModifierType::IgnoreCiphertext)

@@ -119,15 +119,6 @@ async fn create_key_rejections() {
         .send()
         .await);
     assert_eq!(code, "ValidationException");
-    // A valid spec that trent does not serve yet says so.
-    let (code, message) = err(kms
-        .create_key()
-        .key_spec(KeySpec::Rsa2048)
-        .key_usage(KeyUsageType::SignVerify)
-        .send()
-        .await);
-    assert_eq!(code, "UnsupportedOperationException");
-    assert_eq!(message, "KeySpec RSA_2048 is not supported by trent yet.");
     let (code, message) = err(kms.create_key().description("x".repeat(8193)).send().await);
     assert_eq!(code, "ValidationException");
     assert!(

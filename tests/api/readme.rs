@@ -1,6 +1,5 @@
 //! The README's compatibility table must say exactly what the code serves.
 
-use trent::api::SUPPORTED;
 use trent::model::Operation;
 
 #[test]
@@ -21,7 +20,7 @@ fn compatibility_table_matches_the_dispatcher() {
             continue;
         };
         listed += 1;
-        let served = SUPPORTED.contains(&op);
+        let served = trent::api::served().any(|s| s == op);
         assert_eq!(*status == "done", served, "README says {status} for {name}");
     }
     assert_eq!(listed, Operation::ALL.len(), "every operation has a row");

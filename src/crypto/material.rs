@@ -1,0 +1,121 @@
+//! One entry of a key's material history: its id (the 64-hex KeyMaterialId AWS reports),
+//! its place in the rotation history, and its key, ready for use. Entries are cheap to
+//! clone (the key is shared), so a rotation can change an entry's state without copying
+//! or re-parsing its key. An entry may have lost its key (imported material deleted):
+//! its id and history stay.
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::secret_key::SecretKey;
+use super::symmetric::AesKey;
+use super::{hex, random_array};
+use crate::clock::Timestamp;
+use crate::model::MaterialState;
+
+#[derive(Clone)]
+pub struct Material {
+    pub id: [u8; 32],
+    pub created_at: Timestamp,
+    pub state: MaterialState,
+    key: Option<Arc<SecretKey>>,
+    /// DER SubjectPublicKeyInfo, encoded once (GetPublicKey answers from it).
+    public_key: Option<Arc<[u8]>>,
+}
+
+impl fmt::Debug for Material {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Material")
+            .field("id", &self.id_hex())
+            .field("state", &self.state)
+            .field("created_at", &self.created_at)
+            .field("key", &self.key)
+            .finish()
+    }
+}
+
+impl Material {
+    /// A new entry with a fresh random id.
+    pub fn new(key: SecretKey, created_at: Timestamp, state: MaterialState) -> Self {
+        Self::from_parts(random_array(), created_at, state, Some(key))
+    }
+
+    pub fn from_parts(
+        id: [u8; 32],
+        created_at: Timestamp,
+        state: MaterialState,
+        key: Option<SecretKey>,
+    ) -> Self {
+        let public_key = key
+            .as_ref()
+            .and_then(SecretKey::public_key_der)
+            .map(Arc::from);
+        Self {
+            id,
+            created_at,
+            state,
+            key: key.map(Arc::new),
+            public_key,
+        }
+    }
+
+    /// The 64-hex KeyMaterialId.
+    pub fn id_hex(&self) -> String {
+        hex(&self.id)
+    }
+
+    /// The key, unless its bytes were removed.
+    pub fn key(&self) -> Option<&SecretKey> {
+        self.key.as_deref()
+    }
+
+    /// The AES key of a symmetric encryption key's material.
+    pub fn aes(&self) -> Option<&AesKey> {
+        match self.key()? {
+            SecretKey::Aes(k) => Some(k),
+            _ => None,
+        }
+    }
+
+    pub fn public_key(&self) -> Option<&[u8]> {
+        self.public_key.as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::Secret;
+    use crate::model::KeySpec;
+
+    #[test]
+    fn debug_shows_the_id_but_never_the_key() {
+        let m = Material::new(
+            SecretKey::generate(KeySpec::SymmetricDefault),
+            Timestamp(0),
+            MaterialState::Current,
+        );
+        let shown = format!("{m:?}");
+        assert!(shown.contains(&m.id_hex()));
+        let bytes: Secret = m.key().unwrap().to_storage();
+        assert!(!shown.contains(&hex(bytes.expose())));
+        assert!(!shown.contains(&format!("{:?}", bytes.expose())));
+    }
+
+    #[test]
+    fn public_key_only_for_asymmetric_material() {
+        let ec = Material::new(
+            SecretKey::generate(KeySpec::EccNistP256),
+            Timestamp(0),
+            MaterialState::Current,
+        );
+        assert_eq!(ec.public_key().map(<[u8]>::len), Some(91));
+        assert!(ec.aes().is_none());
+        let aes = Material::new(
+            SecretKey::generate(KeySpec::SymmetricDefault),
+            Timestamp(0),
+            MaterialState::Current,
+        );
+        assert!(aes.public_key().is_none() && aes.aes().is_some());
+    }
+}
