@@ -8,7 +8,7 @@ use crate::error::{ErrorCode, KmsError, Result};
 use crate::model::{Key, KeyUsage, MacAlgorithm, Operation};
 
 /// State, usage and algorithm; the HMAC key to use.
-fn check_mac<'k>(key: &'k Key, op: Operation, algorithm: MacAlgorithm) -> Result<&'k SecretKey> {
+fn check_mac(key: &Key, op: Operation, algorithm: MacAlgorithm) -> Result<&SecretKey> {
     usage::check(key, op, KeyUsage::GenerateVerifyMac)?;
     if !key.algorithms().mac.contains(&algorithm) {
         return Err(usage::incompatible(algorithm, key));

@@ -57,8 +57,8 @@ impl Sm2Key {
 }
 
 pub enum SecretKey {
-    Aes(AesKey),
-    Hmac(HmacKey),
+    Aes(Box<AesKey>),
+    Hmac(Box<HmacKey>),
     Rsa(Box<RsaKey>),
     P256(p256::ecdsa::SigningKey),
     P384(p384::ecdsa::SigningKey),
@@ -83,9 +83,9 @@ impl SecretKey {
     pub fn generate(spec: KeySpec) -> Self {
         let mut rng = rand::rng();
         match spec {
-            KeySpec::SymmetricDefault => SecretKey::Aes(AesKey::generate()),
+            KeySpec::SymmetricDefault => SecretKey::Aes(Box::new(AesKey::generate())),
             KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
-                SecretKey::Hmac(HmacKey::generate(spec))
+                SecretKey::Hmac(Box::new(HmacKey::generate(spec)))
             }
             KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
                 let bits = spec.rsa_bits().unwrap_or(2048);
@@ -120,11 +120,13 @@ impl SecretKey {
     pub fn from_storage(spec: KeySpec, bytes: &[u8]) -> Result<Self, &'static str> {
         const BAD: &str = "stored key material does not match its key spec";
         Ok(match spec {
-            KeySpec::SymmetricDefault => {
-                SecretKey::Aes(AesKey::from_bytes(Secret::new(bytes.to_vec())).ok_or(BAD)?)
-            }
+            KeySpec::SymmetricDefault => SecretKey::Aes(Box::new(
+                AesKey::from_bytes(Secret::new(bytes.to_vec())).ok_or(BAD)?,
+            )),
             KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
-                SecretKey::Hmac(HmacKey::new(spec, Secret::new(bytes.to_vec())).ok_or(BAD)?)
+                SecretKey::Hmac(Box::new(
+                    HmacKey::new(spec, Secret::new(bytes.to_vec())).ok_or(BAD)?,
+                ))
             }
             KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
                 let key = RsaPrivateKey::from_pkcs8_der(bytes).map_err(|_| BAD)?;
