@@ -36,13 +36,16 @@ pub async fn spawn() -> TestServer {
     spawn_in(fresh_dir()).await
 }
 
-/// A server on a free port whose database lives in `data_dir`.
+/// A server on a free port whose database lives in `data_dir`. Its RSA key pool is off:
+/// dozens of servers filling pools at once would starve the tests of CPU.
 pub async fn spawn_in(data_dir: PathBuf) -> TestServer {
     let config = Config::from_args([
         "--listen",
         "127.0.0.1:0",
         "--data-dir",
         data_dir.to_str().unwrap(),
+        "--rsa-key-pool",
+        "0",
     ])
     .unwrap();
     start(config, data_dir).await

@@ -1,6 +1,7 @@
 //! Integration tests: each starts trent in-process on port 0 with a fresh database and
 //! drives it with the AWS SDK for Rust (and, where no SDK would send the request, raw HTTP).
 
+mod asymmetric;
 mod common;
 mod crypto;
 mod keys;

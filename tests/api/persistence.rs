@@ -86,3 +86,71 @@ async fn a_second_server_cannot_open_a_database_in_use() {
     // The first one is unaffected.
     create_key(&t.client()).await;
 }
+
+/// A data directory written by trent 0.1 (before key material of every kind) opens in
+/// this trent with every key, alias and tag, and its ciphertexts still decrypt.
+#[tokio::test]
+async fn a_data_directory_from_trent_0_1_opens_with_everything_intact() {
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/data-v0.1");
+    let dir = crate::common::fresh_dir();
+    std::fs::copy(format!("{fixture}/trent.db"), dir.join("trent.db")).unwrap();
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{fixture}/fixture.json")).unwrap())
+            .unwrap();
+    let t = crate::common::spawn_in(dir).await;
+    let keys = &expected["keys"];
+    let kms = t.client();
+    let aliased = describe(&kms, "alias/fixture").await;
+    assert_eq!(aliased.key_id, keys["aliased"].as_str().unwrap());
+    assert_eq!(aliased.description(), Some("fixture key one"));
+    assert!(aliased.current_key_material_id().is_some());
+    let tags = kms
+        .list_resource_tags()
+        .key_id(&aliased.key_id)
+        .send()
+        .await
+        .unwrap()
+        .tags
+        .unwrap();
+    assert_eq!((tags[0].tag_key(), tags[0].tag_value()), ("team", "core"));
+    let state = |m: aws_sdk_kms::types::KeyMetadata| m.key_state.unwrap().as_str().to_owned();
+    assert_eq!(
+        state(describe(&kms, keys["disabled"].as_str().unwrap()).await),
+        "Disabled"
+    );
+    assert_eq!(
+        state(describe(&kms, keys["external"].as_str().unwrap()).await),
+        "PendingImport"
+    );
+    let mrk = describe(&kms, keys["multi_region"].as_str().unwrap()).await;
+    assert!(mrk.key_id.starts_with("mrk-") && mrk.multi_region == Some(true));
+    // The disabled key's ciphertext opens once it is enabled again.
+    kms.enable_key()
+        .key_id(keys["disabled"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    for c in expected["ciphertexts"].as_array().unwrap() {
+        let kms = t.client_for("test", c["region"].as_str().unwrap());
+        use base64::Engine;
+        let blob = base64::engine::general_purpose::STANDARD
+            .decode(c["ciphertext"].as_str().unwrap())
+            .unwrap();
+        let mut request = kms
+            .decrypt()
+            .ciphertext_blob(aws_sdk_kms::primitives::Blob::new(blob));
+        for (k, v) in c["context"].as_object().unwrap() {
+            request = request.encryption_context(k, v.as_str().unwrap());
+        }
+        let out = request.send().await.unwrap();
+        assert_eq!(
+            out.plaintext.unwrap().as_ref(),
+            c["plaintext"].as_str().unwrap().as_bytes()
+        );
+        assert_eq!(out.key_material_id.map(|m| m.len()), Some(64));
+    }
+    // And the upgraded keys keep working.
+    let blob = encrypt(&kms, "alias/fixture", "after the upgrade", &[]).await;
+    let out = kms.decrypt().ciphertext_blob(blob).send().await.unwrap();
+    assert_eq!(out.plaintext.unwrap().as_ref(), b"after the upgrade");
+}
