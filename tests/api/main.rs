@@ -6,6 +6,7 @@ mod common;
 mod crypto;
 mod keys;
 mod lifecycle;
+mod model;
 mod persistence;
 mod protocol;
 mod readme;
