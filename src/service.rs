@@ -111,7 +111,7 @@ impl Service {
         };
         Key {
             arn: scope.key_arn(&id),
-            policy: new.policy.unwrap_or_else(|| default_policy(&scope.account)),
+            policy: new.policy.unwrap_or_else(|| default_policy(scope)),
             scope: scope.clone(),
             id,
             created_at: now,
@@ -185,7 +185,8 @@ pub fn alias_not_found(scope: &Scope, alias_name: &str) -> KmsError {
 }
 
 /// The key policy AWS gives a key created without one: the account may do everything.
-pub fn default_policy(account: &str) -> String {
+pub fn default_policy(scope: &Scope) -> String {
+    let (partition, account) = (scope.partition(), &scope.account);
     format!(
         r#"{{
   "Version" : "2012-10-17",
@@ -194,7 +195,7 @@ pub fn default_policy(account: &str) -> String {
     "Sid" : "Enable IAM User Permissions",
     "Effect" : "Allow",
     "Principal" : {{
-      "AWS" : "arn:aws:iam::{account}:root"
+      "AWS" : "arn:{partition}:iam::{account}:root"
     }},
     "Action" : "kms:*",
     "Resource" : "*"
@@ -205,7 +206,7 @@ pub fn default_policy(account: &str) -> String {
 
 /// An AWS managed key's policy: use only through its service, read by the account.
 fn aws_managed_policy(scope: &Scope, service: &str) -> String {
-    let (account, region) = (&scope.account, &scope.region);
+    let (partition, account, region) = (scope.partition(), &scope.account, &scope.region);
     format!(
         r#"{{
   "Version" : "2012-10-17",
@@ -228,7 +229,7 @@ fn aws_managed_policy(scope: &Scope, service: &str) -> String {
     "Sid" : "Allow direct access to key metadata to the account",
     "Effect" : "Allow",
     "Principal" : {{
-      "AWS" : "arn:aws:iam::{account}:root"
+      "AWS" : "arn:{partition}:iam::{account}:root"
     }},
     "Action" : [ "kms:Describe*", "kms:Get*", "kms:List*" ],
     "Resource" : "*"

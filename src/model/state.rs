@@ -105,7 +105,8 @@ pub fn check(op: Operation, key: &Key) -> Result<()> {
         return Err(KmsError::new(
             ErrorCode::AccessDenied,
             format!(
-                "User: arn:aws:iam::{}:root is not authorized to perform: kms:{} on resource: {} because no resource-based policy allows the kms:{} action",
+                "User: arn:{}:iam::{}:root is not authorized to perform: kms:{} on resource: {} because no resource-based policy allows the kms:{} action",
+                key.scope.partition(),
                 key.scope.account,
                 op.name(),
                 key.arn,
