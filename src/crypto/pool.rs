@@ -60,12 +60,17 @@ impl RsaPool {
         }
         let pool = self.clone();
         Some(tokio::spawn(async move {
+            let mut announced = false;
             loop {
                 let short: Vec<usize> = RSA_SIZES
                     .into_iter()
                     .filter(|b| pool.ready(*b) < pool.target)
                     .collect();
                 if short.is_empty() {
+                    if !announced {
+                        tracing::info!(keys_per_size = pool.target, "RSA key pool full");
+                        announced = true;
+                    }
                     pool.wake.notified().await;
                     continue;
                 }
