@@ -64,9 +64,13 @@ impl Service {
         }
     }
 
-    /// A key by id; `named` is the scope of an ARN, which must be the request's own.
+    /// A key by id; `named` is the scope of an ARN, which must be the request's own. AWS
+    /// answers an ARN of another region with `Invalid arn <its region>`.
     fn key_by_id(&self, scope: &Scope, named: Option<&Scope>, id: &str) -> Result<Arc<Key>> {
         let arn = named.unwrap_or(scope).key_arn(id);
+        if let Some(named) = named.filter(|s| s.region != scope.region) {
+            return Err(KmsError::not_found(format!("Invalid arn {}", named.region)));
+        }
         if named.is_some_and(|s| s != scope) {
             return Err(key_not_found(&arn));
         }

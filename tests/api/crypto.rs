@@ -74,7 +74,10 @@ async fn decrypt_rejects_wrong_keys_and_damaged_blobs() {
         .send()
         .await);
     assert_eq!(code, "IncorrectKeyException");
-    assert!(!message.is_empty());
+    assert_eq!(
+        message,
+        "The key ID in the request does not identify a CMK that can perform this operation."
+    );
     // Naming the right key, by alias, works.
     kms.create_alias()
         .alias_name("alias/right")
@@ -295,8 +298,24 @@ async fn generate_random_lengths() {
         .unwrap();
     assert_eq!(a.as_ref().len(), 1024);
     assert_ne!(a, b);
-    let (code, _) = err(kms.generate_random().number_of_bytes(0).send().await);
-    assert_eq!(code, "ValidationException");
+    for (n, bound) in [
+        (0, "greater than or equal to 1"),
+        (1025, "less than or equal to 1024"),
+    ] {
+        let (code, message) = err(kms.generate_random().number_of_bytes(n).send().await);
+        assert_eq!(code, "ValidationException");
+        assert_eq!(
+            message,
+            format!(
+                "1 validation error detected: Value '{n}' at 'numberOfBytes' failed to satisfy constraint: Member must have value {bound}"
+            )
+        );
+    }
+    let (code, message) = err(kms.generate_random().send().await);
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("ValidationException", "NumberOfBytes is required.")
+    );
     let (code, _) = err(kms
         .generate_random()
         .number_of_bytes(16)

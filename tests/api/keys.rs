@@ -167,13 +167,14 @@ async fn describe_key_by_every_identifier_form() {
         message,
         "Alias arn:aws:kms:us-east-1:111122223333:alias/nope is not found."
     );
-    // An ARN naming another region does not find the key here.
-    let (code, _) = err(kms
+    // An ARN naming another region does not find the key here, in AWS's words.
+    let (code, message) = err(kms
         .describe_key()
         .key_id(arn.replace("us-east-1", "eu-west-1"))
         .send()
         .await);
     assert_eq!(code, "NotFoundException");
+    assert_eq!(message, "Invalid arn eu-west-1");
     // Operations that take only a key id or ARN refuse an alias.
     let (code, message) = err(kms.disable_key().key_id("alias/named").send().await);
     assert_eq!(

@@ -177,15 +177,16 @@ async fn tag_rules() {
     assert_eq!(tags.tags().len(), 1);
 
     for reserved in ["aws:reserved", "AWS:Reserved"] {
-        let (code, _) = err(kms
+        let (code, message) = err(kms
             .tag_resource()
             .key_id(&id)
             .tags(tag(reserved, "x"))
             .send()
             .await);
         assert_eq!(code, "TagException");
+        assert_eq!(message, "Tags beginning with aws: are reserved");
     }
-    let (code, _) = err(kms
+    let (code, message) = err(kms
         .tag_resource()
         .key_id(&id)
         .tags(tag("d", "1"))
@@ -193,6 +194,16 @@ async fn tag_rules() {
         .send()
         .await);
     assert_eq!(code, "TagException");
+    assert_eq!(message, "Duplicate tag keys");
+    let mut too_many = kms.create_key();
+    for i in 0..51 {
+        too_many = too_many.tags(tag(&format!("k{i}"), "v"));
+    }
+    let (code, message) = err(too_many.send().await);
+    assert_eq!(
+        (code.as_str(), message.as_str()),
+        ("TagException", "Too many tags")
+    );
     let (code, message) = err(kms
         .tag_resource()
         .key_id(&id)
