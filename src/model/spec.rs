@@ -125,28 +125,23 @@ pub struct Algorithms {
 
 impl Algorithms {
     pub fn of(spec: KeySpec, usage: KeyUsage) -> Self {
-        let when = |u: KeyUsage| usage == u;
+        /// The list if the key has `wanted` usage, else none.
+        fn when<T>(usage: KeyUsage, wanted: KeyUsage, list: &'static [T]) -> &'static [T] {
+            if usage == wanted { list } else { &[] }
+        }
         Self {
-            encryption: if when(KeyUsage::EncryptDecrypt) {
-                spec.encryption_algorithms()
-            } else {
-                &[]
-            },
-            signing: if when(KeyUsage::SignVerify) {
-                spec.signing_algorithms()
-            } else {
-                &[]
-            },
-            mac: if when(KeyUsage::GenerateVerifyMac) {
-                spec.mac_algorithms()
-            } else {
-                &[]
-            },
-            key_agreement: if when(KeyUsage::KeyAgreement) {
-                spec.key_agreement_algorithms()
-            } else {
-                &[]
-            },
+            encryption: when(
+                usage,
+                KeyUsage::EncryptDecrypt,
+                spec.encryption_algorithms(),
+            ),
+            signing: when(usage, KeyUsage::SignVerify, spec.signing_algorithms()),
+            mac: when(usage, KeyUsage::GenerateVerifyMac, spec.mac_algorithms()),
+            key_agreement: when(
+                usage,
+                KeyUsage::KeyAgreement,
+                spec.key_agreement_algorithms(),
+            ),
         }
     }
 }

@@ -272,112 +272,114 @@ async fn signing_errors_use_aws_words() {
     let t = spawn().await;
     let kms = t.client();
     let p256 = key(&kms, "ECC_NIST_P256", "SIGN_VERIFY").await;
-    let sign = |key_id: &str, algorithm: SigningAlgorithmSpec, message_type, message: &[u8]| {
-        kms.sign()
-            .key_id(key_id)
-            .message(Blob::new(message.to_vec()))
-            .message_type(message_type)
-            .signing_algorithm(algorithm)
-            .send()
-    };
-    let (code, message) = err(sign(
-        &p256.key_id,
-        SigningAlgorithmSpec::EcdsaSha256,
-        MessageType::Digest,
-        &[0; 28],
-    )
-    .await);
-    assert_eq!(code, "ValidationException");
-    assert_eq!(
-        message,
-        "Digest is invalid length for algorithm ECDSA_SHA_256."
-    );
-    let (code, message) = err(sign(
-        &p256.key_id,
-        SigningAlgorithmSpec::EcdsaSha384,
-        MessageType::Raw,
-        b"m",
-    )
-    .await);
-    assert_eq!(code, "InvalidKeyUsageException");
-    assert_eq!(
-        message,
-        "Algorithm ECDSA_SHA_384 is incompatible with key spec ECC_NIST_P256."
-    );
-    let rsa = key(&kms, "RSA_2048", "SIGN_VERIFY").await;
-    for (algorithm, name) in [
-        (SigningAlgorithmSpec::RsassaPssSha256, "RSASSA_PSS_SHA_256"),
-        (SigningAlgorithmSpec::RsassaPssSha512, "RSASSA_PSS_SHA_512"),
+    let rsa = key(&kms, "RSA_2048", "SIGN_VERIFY").await.key_id;
+    let ed = key(&kms, "ECC_NIST_EDWARDS25519", "SIGN_VERIFY")
+        .await
+        .key_id;
+    let ml = key(&kms, "ML_DSA_44", "SIGN_VERIFY").await.key_id;
+    let invalid = "InvalidKeyUsageException";
+    let validation = "ValidationException";
+    let cases: &[(&str, &str, &str, &[u8], &str, &str)] = &[
         (
-            SigningAlgorithmSpec::RsassaPkcs1V15Sha256,
-            "RSASSA_PKCS1_V1_5_SHA_256",
+            &p256.key_id,
+            "ECDSA_SHA_256",
+            "DIGEST",
+            &[0; 28],
+            validation,
+            "Digest is invalid length for algorithm ECDSA_SHA_256.",
         ),
-    ] {
-        let (_, message) = err(sign(&rsa.key_id, algorithm, MessageType::Digest, &[0; 28]).await);
-        assert_eq!(
-            message,
-            format!("Digest is invalid length for algorithm {name}.")
-        );
+        (
+            &p256.key_id,
+            "ECDSA_SHA_384",
+            "RAW",
+            b"m",
+            invalid,
+            "Algorithm ECDSA_SHA_384 is incompatible with key spec ECC_NIST_P256.",
+        ),
+        (
+            &rsa,
+            "RSASSA_PSS_SHA_256",
+            "DIGEST",
+            &[0; 28],
+            validation,
+            "Digest is invalid length for algorithm RSASSA_PSS_SHA_256.",
+        ),
+        (
+            &rsa,
+            "RSASSA_PSS_SHA_512",
+            "DIGEST",
+            &[0; 28],
+            validation,
+            "Digest is invalid length for algorithm RSASSA_PSS_SHA_512.",
+        ),
+        (
+            &rsa,
+            "RSASSA_PKCS1_V1_5_SHA_256",
+            "DIGEST",
+            &[0; 28],
+            validation,
+            "Digest is invalid length for algorithm RSASSA_PKCS1_V1_5_SHA_256.",
+        ),
+        (
+            &ed,
+            "ED25519_SHA_512",
+            "DIGEST",
+            &[0; 64],
+            validation,
+            "Message type DIGEST is incompatible with algorithm ED25519_SHA_512.",
+        ),
+        (
+            &ed,
+            "ED25519_PH_SHA_512",
+            "RAW",
+            b"m",
+            validation,
+            "Message type RAW is incompatible with algorithm ED25519_PH_SHA_512.",
+        ),
+        (
+            &ml,
+            "ML_DSA_SHAKE_256",
+            "DIGEST",
+            &[0; 64],
+            validation,
+            "Message type DIGEST is incompatible with key spec ML_DSA_44.",
+        ),
+        (
+            &ml,
+            "ML_DSA_SHAKE_256",
+            "EXTERNAL_MU",
+            &[0; 32],
+            validation,
+            "Digest is invalid length for algorithm ML_DSA_SHAKE_256.",
+        ),
+        (
+            &p256.key_id,
+            "ECDSA_SHA_256",
+            "EXTERNAL_MU",
+            &[0; 64],
+            validation,
+            "Message type EXTERNAL_MU is incompatible with key spec ECC_NIST_P256.",
+        ),
+        (
+            &p256.key_id,
+            "ECDSA_SHA_256",
+            "RAW",
+            &[0; 4097],
+            validation,
+            "1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length less than or equal to 4096",
+        ),
+    ];
+    for (key_id, algorithm, message_type, message, code, text) in cases {
+        let result = kms
+            .sign()
+            .key_id(*key_id)
+            .message(Blob::new(message.to_vec()))
+            .message_type(MessageType::from(*message_type))
+            .signing_algorithm(SigningAlgorithmSpec::from(*algorithm))
+            .send()
+            .await;
+        assert_eq!(err(result), (code.to_string(), text.to_string()));
     }
-    let ed = key(&kms, "ECC_NIST_EDWARDS25519", "SIGN_VERIFY").await;
-    let (code, message) = err(sign(
-        &ed.key_id,
-        SigningAlgorithmSpec::Ed25519Sha512,
-        MessageType::Digest,
-        &[0; 64],
-    )
-    .await);
-    assert_eq!(code, "ValidationException");
-    assert_eq!(
-        message,
-        "Message type DIGEST is incompatible with algorithm ED25519_SHA_512."
-    );
-    let (_, message) = err(sign(
-        &ed.key_id,
-        SigningAlgorithmSpec::Ed25519PhSha512,
-        MessageType::Raw,
-        b"m",
-    )
-    .await);
-    assert_eq!(
-        message,
-        "Message type RAW is incompatible with algorithm ED25519_PH_SHA_512."
-    );
-    let ml = key(&kms, "ML_DSA_44", "SIGN_VERIFY").await;
-    let (_, message) = err(sign(
-        &ml.key_id,
-        SigningAlgorithmSpec::MlDsaShake256,
-        MessageType::Digest,
-        &[0; 64],
-    )
-    .await);
-    assert_eq!(
-        message,
-        "Message type DIGEST is incompatible with key spec ML_DSA_44."
-    );
-    let (_, message) = err(sign(
-        &p256.key_id,
-        SigningAlgorithmSpec::EcdsaSha256,
-        MessageType::ExternalMu,
-        &[0; 64],
-    )
-    .await);
-    assert_eq!(
-        message,
-        "Message type EXTERNAL_MU is incompatible with key spec ECC_NIST_P256."
-    );
-    let (code, message) = err(sign(
-        &p256.key_id,
-        SigningAlgorithmSpec::EcdsaSha256,
-        MessageType::Raw,
-        &[0; 4097],
-    )
-    .await);
-    assert_eq!(code, "ValidationException");
-    assert_eq!(
-        message,
-        "1 validation error detected: Value at 'message' failed to satisfy constraint: Member must have length less than or equal to 4096"
-    );
     // DryRun: every check, then DryRunOperationException.
     let (code, message) = err(kms
         .sign()
@@ -393,13 +395,13 @@ async fn signing_errors_use_aws_words() {
         "The request would have succeeded, but the DryRun option is set."
     );
     kms.disable_key().key_id(&p256.key_id).send().await.unwrap();
-    let (code, message) = err(sign(
-        &p256.key_id,
-        SigningAlgorithmSpec::EcdsaSha256,
-        MessageType::Raw,
-        b"m",
-    )
-    .await);
+    let (code, message) = err(kms
+        .sign()
+        .key_id(&p256.key_id)
+        .message(Blob::new("m"))
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await);
     assert_eq!(code, "DisabledException");
     assert_eq!(message, format!("{} is disabled.", p256.arn.unwrap()));
 }

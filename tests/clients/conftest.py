@@ -32,7 +32,10 @@ class Trent:
         self.data_dir = data_dir
         self.log = open(data_dir.parent / f"{data_dir.name}.log", "w+")
         self.proc = subprocess.Popen(
-            [BIN, "--listen", "127.0.0.1:0", "--data-dir", str(data_dir), "--log", "info"],
+            # No RSA key pool: many short-lived servers filling pools would starve the
+            # tests of CPU; RSA keys are generated when asked for instead.
+            [BIN, "--listen", "127.0.0.1:0", "--data-dir", str(data_dir), "--log", "info",
+             "--rsa-key-pool", "0"],
             stderr=self.log,
             stdout=subprocess.DEVNULL,
         )
