@@ -279,7 +279,9 @@ async fn signing_errors_use_aws_words() {
     let ml = key(&kms, "ML_DSA_44", "SIGN_VERIFY").await.key_id;
     let invalid = "InvalidKeyUsageException";
     let validation = "ValidationException";
-    let cases: &[(&str, &str, &str, &[u8], &str, &str)] = &[
+    // Key, algorithm, message type, message; the exception and its message.
+    type Case<'a> = (&'a str, &'a str, &'a str, &'a [u8], &'a str, &'a str);
+    let cases: &[Case] = &[
         (
             &p256.key_id,
             "ECDSA_SHA_256",
