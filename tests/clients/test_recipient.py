@@ -93,3 +93,36 @@ def test_unusable_attestation_documents_are_refused(kms, enclave_key):
         with pytest.raises(ClientError) as e:
             kms.decrypt(CiphertextBlob=blob, Recipient={"AttestationDocument": doc})
         assert e.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_data_key_pair_and_shared_secret_for_an_enclave(kms, enclave_key, tmp_path):
+    """GenerateDataKeyPair and DeriveSharedSecret seal their secret for the enclave too."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    wrapping = kms.create_key()["KeyMetadata"]["KeyId"]
+    out = kms.generate_data_key_pair(
+        KeyId=wrapping, KeyPairSpec="ECC_NIST_P256", Recipient=recipient(enclave_key)
+    )
+    assert "PrivateKeyPlaintext" not in out or not out["PrivateKeyPlaintext"]
+    private_der = open_envelope(tmp_path, enclave_key, out["CiphertextForRecipient"])
+    private = serialization.load_der_private_key(private_der, password=None)
+    assert private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    ) == out["PublicKey"]
+    assert kms.decrypt(CiphertextBlob=out["PrivateKeyCiphertextBlob"])["Plaintext"] == private_der
+
+    agreeing = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")["KeyMetadata"]
+    peer = ec.generate_private_key(ec.SECP256R1())
+    peer_spki = peer.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    out = kms.derive_shared_secret(
+        KeyId=agreeing["KeyId"], KeyAgreementAlgorithm="ECDH", PublicKey=peer_spki,
+        Recipient=recipient(enclave_key),
+    )
+    assert "SharedSecret" not in out or not out["SharedSecret"]
+    trent_public = serialization.load_der_public_key(
+        kms.get_public_key(KeyId=agreeing["KeyId"])["PublicKey"]
+    )
+    expected = peer.exchange(ec.ECDH(), trent_public)
+    assert open_envelope(tmp_path, enclave_key, out["CiphertextForRecipient"]) == expected
