@@ -200,7 +200,7 @@ impl SecretKey {
             SecretKey::P384(k) => der(k.to_pkcs8_der()),
             SecretKey::P521(k) => der(k.to_pkcs8_der()),
             SecretKey::K256(k) => der(k.to_pkcs8_der()),
-            SecretKey::Ed25519(k) => der(k.to_pkcs8_der()),
+            SecretKey::Ed25519(k) => ed25519_pkcs8(k),
             SecretKey::MlDsa44(k) => der(k.to_pkcs8_der()),
             SecretKey::MlDsa65(k) => der(k.to_pkcs8_der()),
             SecretKey::MlDsa87(k) => der(k.to_pkcs8_der()),
@@ -228,6 +228,20 @@ impl SecretKey {
                 .into_vec(),
         )
     }
+}
+
+/// Ed25519's plain PKCS#8 (RFC 8410 section 7: version 0, no public key), the form that
+/// OpenSSL and Python's `cryptography` load; the crate writes the newer form with the
+/// public key inside, which they refuse.
+fn ed25519_pkcs8(key: &ed25519_dalek::SigningKey) -> Secret {
+    const PREFIX: [u8; 16] = [
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    let mut der = Vec::with_capacity(48);
+    der.extend_from_slice(&PREFIX);
+    der.extend_from_slice(key.as_bytes());
+    Secret::new(der)
 }
 
 /// A new RSA key with exponent 65537 (slow: see [`SecretKey::generate`]).
@@ -265,6 +279,14 @@ mod tests {
             assert_eq!(loaded.public_key_der(), key.public_key_der(), "{spec}");
             assert_eq!(key.public_key_der().is_some(), spec.is_asymmetric());
         }
+    }
+
+    #[test]
+    fn ed25519_private_keys_are_plain_pkcs8() {
+        let key = SecretKey::generate(KeySpec::EccNistEdwards25519);
+        let der = key.to_storage();
+        assert_eq!(der.len(), 48);
+        assert_eq!(&der.expose()[..4], &[0x30, 0x2e, 0x02, 0x01]);
     }
 
     #[test]
