@@ -25,7 +25,10 @@ pub const MAX_BODY: usize = 1024 * 1024;
 
 /// `POST /`: one KMS request.
 pub async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: Body) -> Response {
-    let request_id = uuid::Uuid::new_v4().to_string();
+    // From the thread's CSPRNG, not a getrandom system call per request.
+    let request_id = uuid::Builder::from_random_bytes(crate::crypto::random_array())
+        .into_uuid()
+        .to_string();
     let result = async {
         let op = operation(&headers)?;
         let body = to_bytes(body, MAX_BODY).await.map_err(|_| {
