@@ -131,41 +131,41 @@ async fn describe_key_lists_each_specs_algorithms_as_aws_does() {
 async fn create_key_refuses_what_aws_refuses() {
     let t = spawn().await;
     let kms = t.client();
-    let (code, message) = err(kms.create_key().key_spec(KeySpec::Hmac256).send().await);
-    assert_eq!(code, "ValidationException");
-    assert_eq!(
-        message,
-        "You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys."
-    );
-    let (code, message) = err(kms
-        .create_key()
-        .key_spec(KeySpec::Rsa2048)
-        .key_usage(KeyUsageType::KeyAgreement)
-        .send()
-        .await);
-    assert_eq!(code, "ValidationException");
-    assert_eq!(
-        message,
-        "KeyUsage KEY_AGREEMENT is not compatible with KeySpec RSA_2048"
-    );
-    let (_, message) = err(kms
-        .create_key()
-        .key_spec(KeySpec::EccSecgP256K1)
-        .key_usage(KeyUsageType::KeyAgreement)
-        .send()
-        .await);
-    assert_eq!(
-        message,
-        "KeyUsage KEY_AGREEMENT is not compatible with KeySpec ECC_SECG_P256K1"
-    );
-    let (code, message) = err(kms
-        .create_key()
-        .key_spec(KeySpec::Sm2)
-        .key_usage(KeyUsageType::SignVerify)
-        .send()
-        .await);
-    assert_eq!(code, "UnsupportedOperationException");
-    assert_eq!(message, "KeySpec SM2 is not supported in this Region");
+    let cases = [
+        (
+            "HMAC_256",
+            None,
+            "ValidationException",
+            "You must specify a KeyUsage value for all KMS keys except for symmetric encryption keys.",
+        ),
+        (
+            "RSA_2048",
+            Some("KEY_AGREEMENT"),
+            "ValidationException",
+            "KeyUsage KEY_AGREEMENT is not compatible with KeySpec RSA_2048",
+        ),
+        (
+            "ECC_SECG_P256K1",
+            Some("KEY_AGREEMENT"),
+            "ValidationException",
+            "KeyUsage KEY_AGREEMENT is not compatible with KeySpec ECC_SECG_P256K1",
+        ),
+        (
+            "SM2",
+            Some("SIGN_VERIFY"),
+            "UnsupportedOperationException",
+            "KeySpec SM2 is not supported in this Region",
+        ),
+    ];
+    for (spec, usage, code, message) in cases {
+        let result = kms
+            .create_key()
+            .key_spec(KeySpec::from(spec))
+            .set_key_usage(usage.map(KeyUsageType::from))
+            .send()
+            .await;
+        assert_eq!(err(result), (code.to_owned(), message.to_owned()), "{spec}");
+    }
     let r = kms_raw(
         &t,
         "CreateKey",
