@@ -30,6 +30,17 @@ impl Serialize for Timestamp {
     }
 }
 
+/// How far the test control may move time ahead: 1,000 years.
+pub const MAX_OFFSET_MS: i64 = 1_000 * 366 * 86_400_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ClockError {
+    #[error("time only moves forward: the offset cannot decrease")]
+    Backwards,
+    #[error("the clock can move at most 1000 years ahead of real time")]
+    OutOfRange,
+}
+
 #[derive(Debug, Default)]
 pub struct Clock {
     offset_ms: AtomicI64,
@@ -43,13 +54,43 @@ impl Clock {
         Timestamp(real + self.offset_ms.load(Ordering::Relaxed))
     }
 
-    /// Moves the clock forward (or back, with a negative amount) and returns the new offset.
-    pub fn advance(&self, millis: i64) -> i64 {
-        self.offset_ms.fetch_add(millis, Ordering::Relaxed) + millis
+    /// Moves the clock forward by `millis`; the new offset.
+    pub fn advance(&self, millis: i64) -> Result<i64, ClockError> {
+        self.move_to(|current| current.checked_add(millis).ok_or(ClockError::OutOfRange))
     }
 
-    pub fn set_offset(&self, millis: i64) {
-        self.offset_ms.store(millis, Ordering::Relaxed);
+    /// Sets the offset from real time; the new offset.
+    pub fn set_offset(&self, millis: i64) -> Result<i64, ClockError> {
+        self.move_to(|_| Ok(millis))
+    }
+
+    /// Time only moves forward, and stays within [`MAX_OFFSET_MS`] of real time: keys'
+    /// dates must stay meaningful, and deletions that happened cannot be undone.
+    fn move_to(&self, to: impl Fn(i64) -> Result<i64, ClockError>) -> Result<i64, ClockError> {
+        let mut current = self.offset_ms.load(Ordering::Relaxed);
+        loop {
+            let next = to(current)?;
+            if next < current {
+                return Err(ClockError::Backwards);
+            }
+            if next > MAX_OFFSET_MS {
+                return Err(ClockError::OutOfRange);
+            }
+            match self.offset_ms.compare_exchange(
+                current,
+                next,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => return Ok(next),
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// Back to real time, for a full reset of the service's state.
+    pub fn reset(&self) {
+        self.offset_ms.store(0, Ordering::Relaxed);
     }
 
     pub fn offset_millis(&self) -> i64 {
@@ -65,9 +106,16 @@ mod tests {
     fn advancing_moves_now_forward() {
         let clock = Clock::default();
         let before = clock.now();
-        clock.advance(7 * 86_400_000);
+        clock.advance(7 * 86_400_000).unwrap();
         assert!(clock.now().millis() - before.millis() >= 7 * 86_400_000);
-        clock.set_offset(0);
+        assert_eq!(clock.set_offset(0), Err(ClockError::Backwards));
+        assert_eq!(clock.advance(-1), Err(ClockError::Backwards));
+        assert_eq!(clock.advance(i64::MAX), Err(ClockError::OutOfRange));
+        assert_eq!(
+            clock.set_offset(MAX_OFFSET_MS + 1),
+            Err(ClockError::OutOfRange)
+        );
+        clock.reset();
         assert!(clock.now().millis() - before.millis() < 86_400_000);
     }
 }

@@ -1,18 +1,45 @@
-//! Test controls outside the AWS API, under `/_trent/`. On by default; off with
-//! `TRENT_TEST_CONTROLS=false`.
+//! Test controls outside the AWS API. Health is always served; the rest is on by default
+//! and off with `TRENT_TEST_CONTROLS=false`. Every answer is JSON but the seed export.
 //!
-//! - `GET /_trent/clock`: `{"now": <epoch seconds>, "offsetSeconds": <n>}`
+//! - `GET /_trent/health`: `{"status": "ok"}` once the server answers.
+//! - `POST /_trent/reset` (and moto's `POST /moto-api/reset`): deletes every key and alias,
+//!   sets the clock back to real time, and loads the seed file again, for test isolation.
+//! - `GET /_trent/clock`: `{"now": <epoch seconds>, "offsetSeconds": <n>}`.
 //! - `POST /_trent/clock` with `{"advanceSeconds": n}` or `{"offsetSeconds": n}`: moves
-//!   the service clock (deletion windows then pass at once) and answers as GET does.
+//!   time forward (deletion windows then pass at once); backwards or out of range is a 400.
+//! - `GET /_trent/seed`: the whole state as a seed file (YAML, with key material).
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use crate::service::Service;
+
+/// A control's failure: its status and a JSON `{"error": ...}` body.
+pub struct ControlError(StatusCode, String);
+
+impl IntoResponse for ControlError {
+    fn into_response(self) -> Response {
+        (self.0, Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+fn bad_request(why: impl std::fmt::Display) -> ControlError {
+    ControlError(StatusCode::BAD_REQUEST, why.to_string())
+}
+
+fn internal(why: impl std::fmt::Display) -> ControlError {
+    ControlError(StatusCode::INTERNAL_SERVER_ERROR, why.to_string())
+}
+
+pub async fn health() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -42,31 +69,43 @@ pub async fn get_clock(State(svc): State<Arc<Service>>) -> Json<ClockState> {
 pub async fn set_clock(
     State(svc): State<Arc<Service>>,
     body: axum::body::Bytes,
-) -> Result<Json<ClockState>, (StatusCode, String)> {
-    let bad = |m: String| (StatusCode::BAD_REQUEST, m);
-    let change: ClockChange = serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?;
+) -> Result<Json<ClockState>, ControlError> {
+    let change: ClockChange = serde_json::from_slice(&body).map_err(bad_request)?;
     let to_ms = |s: i64| {
         s.checked_mul(1000)
-            .ok_or_else(|| bad("seconds out of range".into()))
+            .ok_or_else(|| bad_request("seconds out of range"))
     };
     match (change.advance_seconds, change.offset_seconds) {
-        (Some(s), None) => {
-            svc.clock.advance(to_ms(s)?);
-        }
+        (Some(s), None) => svc.clock.advance(to_ms(s)?),
         (None, Some(s)) => svc.clock.set_offset(to_ms(s)?),
         _ => {
-            return Err(bad(
-                "give exactly one of advanceSeconds, offsetSeconds".into()
+            return Err(bad_request(
+                "give exactly one of advanceSeconds, offsetSeconds",
             ));
         }
     }
+    .map_err(bad_request)?;
     tracing::info!(
         offset_ms = svc.clock.offset_millis(),
         "test control moved the clock"
     );
-    svc.store
-        .sweep()
-        .await
-        .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, e.message))?;
+    svc.store.sweep().await.map_err(|e| internal(e.message))?;
     Ok(Json(state(&svc)))
+}
+
+pub async fn reset(
+    State(svc): State<Arc<Service>>,
+) -> Result<Json<serde_json::Value>, ControlError> {
+    svc.store.reset().await.map_err(|e| internal(e.message))?;
+    svc.clock.reset();
+    if let Some(seed) = &svc.seed {
+        seed.apply(&svc).await.map_err(|e| internal(e.message))?;
+    }
+    tracing::info!("test control reset all state");
+    Ok(Json(json!({ "status": "reset" })))
+}
+
+pub async fn export_seed(State(svc): State<Arc<Service>>) -> Response {
+    let yaml = crate::seed::trent_format::export(&svc.store.snapshot());
+    ([(header::CONTENT_TYPE, "application/yaml")], yaml).into_response()
 }

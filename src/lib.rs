@@ -20,6 +20,7 @@ pub mod crypto;
 pub mod error;
 pub mod model;
 pub mod protocol;
+pub mod seed;
 pub mod service;
 pub mod store;
 
@@ -81,12 +82,16 @@ impl Server {
 pub fn router(service: Arc<Service>) -> Router {
     let mut router = Router::new()
         .route("/", post(protocol::handle))
-        .route("/_trent/health", get(|| async { "ok" }));
+        .route("/_trent/health", get(control::health));
     if service.config.test_controls {
-        router = router.route(
-            "/_trent/clock",
-            get(control::get_clock).post(control::set_clock),
-        );
+        router = router
+            .route(
+                "/_trent/clock",
+                get(control::get_clock).post(control::set_clock),
+            )
+            .route("/_trent/reset", post(control::reset))
+            .route("/moto-api/reset", post(control::reset))
+            .route("/_trent/seed", get(control::export_seed));
     }
     router.with_state(service)
 }
@@ -96,6 +101,11 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     let clock = Arc::new(clock::Clock::default());
     let data_dir = (!config.in_memory).then_some(config.data_dir.as_path());
     let store = store::Store::open(data_dir, clock.clone()).await?;
+    // A broken seed stops the start, before anything of it is loaded.
+    let seed = match &config.seed {
+        Some(path) => Some(seed::Seed::read(path, &config.default_scope())?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let addr = listener.local_addr()?;
     let rsa_pool = crypto::pool::RsaPool::new(config.rsa_key_pool);
@@ -105,7 +115,11 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
         clock,
         store,
         rsa_pool,
+        seed,
     });
+    if let Some(seed) = &service.seed {
+        seed.apply(&service).await?;
+    }
     let (tx, rx) = oneshot::channel::<()>();
     let app = router(service.clone());
     let task = tokio::spawn(async move {

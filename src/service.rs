@@ -22,6 +22,8 @@ pub struct Service {
     pub clock: Arc<Clock>,
     pub store: Store,
     pub rsa_pool: Arc<RsaPool>,
+    /// The seed file loaded at start, loaded again by a reset.
+    pub seed: Option<crate::seed::Seed>,
 }
 
 /// What a new key is made of; everything else (id, ARN, dates) is assigned.

@@ -28,7 +28,9 @@ use crate::clock::Timestamp;
 use crate::error::{KmsError, Result};
 use crate::model::{Key, Operation, Scope, state};
 use crate::protocol;
+
 use crate::service::Service;
+pub(crate) use policies::check_policy_document;
 
 /// What every handler gets: the service and the account/region of the request.
 #[derive(Clone)]

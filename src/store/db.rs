@@ -296,3 +296,17 @@ pub async fn delete_keys(pool: &SqlitePool, keys: &[(Scope, String)]) -> Result<
     }
     tx.commit().await
 }
+
+/// Deletes every key (their material, tags and aliases go with them) and alias.
+pub async fn wipe(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    for statement in [
+        "DELETE FROM aliases",
+        "DELETE FROM tags",
+        "DELETE FROM key_material",
+        "DELETE FROM keys",
+    ] {
+        sqlx::query(statement).execute(&mut *tx).await?;
+    }
+    tx.commit().await
+}

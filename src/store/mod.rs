@@ -43,6 +43,14 @@ impl Partition {
     }
 }
 
+/// One account and region's keys and aliases at one moment.
+#[derive(Debug)]
+pub struct Snapshot {
+    pub scope: Scope,
+    pub keys: Vec<Arc<Key>>,
+    pub aliases: Vec<Alias>,
+}
+
 /// Up to `limit` items, and the marker (sort key) of the one after them.
 fn page<'a, T: Clone + 'a>(
     mut items: impl Iterator<Item = &'a T>,
@@ -164,6 +172,47 @@ impl Store {
         };
         txn.purge_deleted().await?;
         Ok(txn)
+    }
+
+    /// Every live key and alias of every account and region, for the seed export.
+    pub fn snapshot(&self) -> Vec<Snapshot> {
+        let now = self.clock.now();
+        let cache = self.read();
+        let mut all: Vec<_> = cache
+            .iter()
+            .map(|(scope, p)| {
+                let keys = p
+                    .keys
+                    .values()
+                    .filter(|k| !k.is_deleted(now))
+                    .cloned()
+                    .collect();
+                let aliases = p
+                    .aliases
+                    .values()
+                    .filter(|a| p.is_live(a, now))
+                    .cloned()
+                    .collect();
+                Snapshot {
+                    scope: scope.clone(),
+                    keys,
+                    aliases,
+                }
+            })
+            .collect();
+        all.sort_by(|a, b| a.scope.cmp(&b.scope));
+        all
+    }
+
+    /// Deletes everything, for test isolation: committed, then the cache emptied.
+    pub async fn reset(&self) -> Result<()> {
+        let _writer = self.writer.lock().await;
+        db::wipe(&self.db).await.map_err(KmsError::internal)?;
+        self.cache
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        Ok(())
     }
 
     /// Deletes keys whose deletion date has passed (called by the background sweeper).
