@@ -38,6 +38,10 @@ pub struct NewKey {
     /// `None`: AWS's default key policy.
     pub policy: Option<String>,
     pub tags: Vec<Tag>,
+    /// A fixed key id (seed files, LocalStack's `_custom_id_` tag); `None`: a new one.
+    pub id: Option<String>,
+    /// Given material, oldest first, the last current; empty: new random material.
+    pub materials: Vec<Material>,
 }
 
 impl Service {
@@ -98,14 +102,24 @@ impl Service {
 
     pub async fn build_key(&self, scope: &Scope, new: NewKey) -> Key {
         let now = self.now();
-        let id = if new.multi_region {
-            format!("mrk-{}", uuid::Uuid::new_v4().simple())
-        } else {
-            uuid::Uuid::new_v4().to_string()
+        let id = match new.id {
+            Some(id) => id,
+            None if new.multi_region => format!("mrk-{}", uuid::Uuid::new_v4().simple()),
+            None => uuid::Uuid::new_v4().to_string(),
         };
         // Keys with imported material wait for it; all others get theirs now.
         let (state, materials) = match new.origin {
             Origin::External => (KeyState::PendingImport, Vec::new()),
+            _ if !new.materials.is_empty() => (
+                KeyState::Enabled,
+                new.materials
+                    .into_iter()
+                    .map(|mut m| {
+                        m.created_at = now;
+                        m
+                    })
+                    .collect(),
+            ),
             _ => (
                 KeyState::Enabled,
                 vec![Material::new(
@@ -160,6 +174,8 @@ impl Service {
                 multi_region: false,
                 policy: Some(aws_managed_policy(scope, service)),
                 tags: Vec::new(),
+                id: None,
+                materials: Vec::new(),
             },
             )
             .await;

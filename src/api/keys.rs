@@ -10,11 +10,17 @@ use super::paging::{self, PageInfo};
 use super::policies;
 use super::tags::{self, TagInput};
 use super::{Ctx, Empty, change_key};
+use base64::Engine;
+
 use crate::clock::Timestamp;
+use crate::crypto::{Material, Secret};
 use crate::error::{ErrorCode, KmsError, Result};
 use crate::model::enums::CustomerMasterKeySpec;
 use crate::model::ids::is_key_id;
-use crate::model::{Key, KeyManager, KeySpec, KeyState, KeyUsage, Operation, Origin};
+use crate::model::{
+    Key, KeyManager, KeySpec, KeyState, KeyUsage, MaterialState, Operation, Origin,
+};
+use crate::seed;
 use crate::service::NewKey;
 
 #[derive(Debug, Deserialize)]
@@ -102,12 +108,21 @@ pub async fn create_key(ctx: Ctx, req: CreateKeyRequest) -> Result<KeyMetadataRe
     if let Some(policy) = &req.policy {
         policies::check_policy_document(policy)?;
     }
-    let tags = req.tags.unwrap_or_default();
+    let mut tags = req.tags.unwrap_or_default();
+    let (custom_id, custom_material) = localstack_custom_key(&mut tags, spec)?;
     // CreateKey words a tag count over the limit its own way (TagResource: LimitExceeded).
     if tags.len() > tags::MAX_TAGS {
         return Err(KmsError::new(ErrorCode::Tag, "Too many tags"));
     }
     let tags = tags::merge_tags(Vec::new(), tags)?;
+    if let Some(id) = &custom_id
+        && ctx.svc.store.key(&ctx.scope, id).is_some()
+    {
+        return Err(KmsError::new(
+            ErrorCode::AlreadyExists,
+            format!("A key with the id {id} already exists"),
+        ));
+    }
 
     let key = ctx
         .svc
@@ -122,6 +137,8 @@ pub async fn create_key(ctx: Ctx, req: CreateKeyRequest) -> Result<KeyMetadataRe
                 multi_region: req.multi_region.unwrap_or(false),
                 policy: req.policy,
                 tags,
+                id: custom_id,
+                materials: custom_material,
             },
         )
         .await;
@@ -129,6 +146,43 @@ pub async fn create_key(ctx: Ctx, req: CreateKeyRequest) -> Result<KeyMetadataRe
     let key = txn.save_key(key).await?;
     tracing::info!(key_id = %key.id, "created key");
     Ok(KeyMetadataResponse(key))
+}
+
+/// LocalStack's way to fix a new key's id and material: the tags `_custom_id_` and
+/// `_custom_key_material_` (base64: raw bytes for symmetric and HMAC keys, PKCS#8 DER
+/// for asymmetric ones). They are instructions, taken out of the tags, never stored.
+fn localstack_custom_key(
+    tags: &mut Vec<TagInput>,
+    spec: KeySpec,
+) -> Result<(Option<String>, Vec<Material>)> {
+    let mut take = |name: &str| {
+        let i = tags.iter().position(|t| t.tag_key == name)?;
+        Some(tags.remove(i).tag_value)
+    };
+    let id = take("_custom_id_");
+    let material = take("_custom_key_material_");
+    if let Some(id) = id.as_deref().filter(|id| !is_key_id(id)) {
+        return Err(KmsError::validation(format!(
+            "_custom_id_ {id} is not a key id (a UUID, or mrk- and 32 hex digits)"
+        )));
+    }
+    let Some(material) = material else {
+        return Ok((id, Vec::new()));
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(material.trim())
+        .map(Secret::new)
+        .map_err(|_| KmsError::validation("_custom_key_material_ is not base64"))?;
+    let key = if spec.is_asymmetric() {
+        seed::material::private_key(spec, &bytes)
+    } else {
+        seed::material::symmetric_key(spec, &bytes)
+    }
+    .map_err(|why| KmsError::validation(format!("_custom_key_material_: {why}")))?;
+    let material_id = seed::material::material_id(id.as_deref().unwrap_or_default(), &bytes);
+    let material =
+        Material::from_parts(material_id, Timestamp(0), MaterialState::Current, Some(key));
+    Ok((id, vec![material]))
 }
 
 #[derive(Debug, Deserialize)]

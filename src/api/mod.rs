@@ -19,7 +19,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -181,9 +180,8 @@ pub async fn dispatch(
     svc: Arc<Service>,
     scope: Scope,
     op: Operation,
-    body: Bytes,
+    body: Value,
 ) -> Result<Vec<u8>> {
-    let body = protocol::parse(&body)?;
     protocol::model::check(op.name(), &body)?;
     let Some(route) = route(op) else {
         return Err(KmsError::unsupported(format!(

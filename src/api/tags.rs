@@ -15,8 +15,8 @@ pub const MAX_TAGS: usize = 50;
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TagInput {
-    tag_key: String,
-    tag_value: String,
+    pub tag_key: String,
+    pub tag_value: String,
 }
 
 /// `existing` with `added` applied: new keys appended, existing keys given new values.

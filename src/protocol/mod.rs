@@ -25,19 +25,23 @@ pub const MAX_BODY: usize = 1024 * 1024;
 
 /// `POST /`: one KMS request.
 pub async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: Body) -> Response {
+    let started = std::time::Instant::now();
     // From the thread's CSPRNG, not a getrandom system call per request.
     let request_id = uuid::Builder::from_random_bytes(crate::crypto::random_array())
         .into_uuid()
         .to_string();
+    let op = operation(&headers);
+    let mut key_id = None;
     let result = async {
-        let op = operation(&headers)?;
+        let op = op.clone()?;
         let body = to_bytes(body, MAX_BODY).await.map_err(|_| {
             KmsError::validation(format!(
                 "Request body is larger than the limit of {MAX_BODY} bytes"
             ))
         })?;
+        let body = parse(&body)?;
+        key_id = body.get("KeyId").and_then(Value::as_str).map(str::to_owned);
         let scope = scope::from_headers(&headers, &svc.config.account_id, &svc.config.region);
-        tracing::debug!(operation = op.name(), account = %scope.account, region = %scope.region, "request");
         // Each request runs as its own task: a panic becomes KMSInternalException
         // instead of a dropped connection, and a client that hangs up cannot cancel a
         // write between its database commit and its cache update.
@@ -46,7 +50,49 @@ pub async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: B
             .unwrap_or_else(|e| Err(KmsError::internal(e)))
     }
     .await;
-    respond(&request_id, result)
+    let code = result.as_ref().err().map(|e| e.code.aws_name());
+    let response = respond(&request_id, result);
+    log_request(
+        &svc,
+        op.ok().map(Operation::name),
+        key_id.as_deref(),
+        response.status().as_u16(),
+        code,
+        started.elapsed(),
+        &request_id,
+    );
+    response
+}
+
+/// One line per request: at info in JSON mode (for log pipelines), at debug otherwise.
+/// Never the body: it may hold plaintext.
+fn log_request(
+    svc: &Service,
+    operation: Option<&str>,
+    key_id: Option<&str>,
+    status: u16,
+    error: Option<&str>,
+    duration: std::time::Duration,
+    request_id: &str,
+) {
+    macro_rules! line {
+        ($level:ident) => {
+            tracing::$level!(
+                operation = operation.unwrap_or("unknown"),
+                key_id,
+                status,
+                error,
+                duration_ms = duration.as_secs_f64() * 1000.0,
+                request_id,
+                "request"
+            )
+        };
+    }
+    if svc.config.log_format == crate::config::LogFormat::Json {
+        line!(info);
+    } else {
+        line!(debug);
+    }
 }
 
 fn operation(headers: &HeaderMap) -> Result<Operation> {
@@ -84,10 +130,7 @@ fn serialization(e: serde_json::Error) -> KmsError {
 fn respond(request_id: &str, result: Result<Vec<u8>>) -> Response {
     let (status, body) = match result {
         Ok(body) => (axum::http::StatusCode::OK, body),
-        Err(e) => {
-            tracing::debug!(code = e.code.aws_name(), message = %e.message, "rejected");
-            (e.code.status(), error_body(&e))
-        }
+        Err(e) => (e.code.status(), error_body(&e)),
     };
     let mut response = (status, body).into_response();
     let h = response.headers_mut();

@@ -8,7 +8,7 @@
 //! Loading is idempotent: keys and aliases that already exist are left as they are.
 
 mod local_kms;
-mod material;
+pub(crate) mod material;
 pub mod trent_format;
 
 use std::path::Path;
@@ -18,7 +18,7 @@ use crate::error::Result;
 use crate::model::{
     Key, KeyManager, KeySpec, KeyState, KeyUsage, MaterialState, Origin, Scope, Tag,
 };
-use crate::service::{Service, default_policy};
+use crate::service::{NewKey, Service};
 use crate::store::Alias;
 
 /// A checked seed, ready to load.
@@ -147,48 +147,27 @@ impl Seed {
 
 impl SeedKey {
     async fn build(&self, svc: &Service) -> Key {
-        let now = svc.now();
-        let materials = if self.materials.is_empty() {
-            vec![Material::new(
-                svc.generate_key(self.spec).await,
-                now,
-                MaterialState::Current,
-            )]
-        } else {
-            self.materials
-                .iter()
-                .cloned()
-                .map(|mut m| {
-                    m.created_at = now;
-                    m
-                })
-                .collect()
-        };
-        Key {
-            arn: self.scope.key_arn(&self.id),
-            scope: self.scope.clone(),
-            id: self.id.clone(),
-            created_at: now,
-            description: self.description.clone(),
-            state: if self.enabled {
-                KeyState::Enabled
-            } else {
-                KeyState::Disabled
-            },
-            deletion_date: None,
-            pending_window_days: None,
-            spec: self.spec,
-            usage: self.usage,
-            origin: Origin::AwsKms,
-            manager: KeyManager::Customer,
-            multi_region: self.id.starts_with("mrk-"),
-            policy: self
-                .policy
-                .clone()
-                .unwrap_or_else(|| default_policy(&self.scope)),
-            tags: self.tags.clone(),
-            materials,
+        let mut key = svc
+            .build_key(
+                &self.scope,
+                NewKey {
+                    description: self.description.clone(),
+                    spec: self.spec,
+                    usage: self.usage,
+                    origin: Origin::AwsKms,
+                    manager: KeyManager::Customer,
+                    multi_region: self.id.starts_with("mrk-"),
+                    policy: self.policy.clone(),
+                    tags: self.tags.clone(),
+                    id: Some(self.id.clone()),
+                    materials: self.materials.clone(),
+                },
+            )
+            .await;
+        if !self.enabled {
+            key.state = KeyState::Disabled;
         }
+        key
     }
 }
 

@@ -65,6 +65,12 @@ impl TestServer {
         self.server.as_ref().expect("running")
     }
 
+    /// Stops the server and hands over its data directory, which stays.
+    pub async fn stop_keeping_data(mut self) -> PathBuf {
+        self.server.take().expect("running").stop().await;
+        self.data_dir.clone()
+    }
+
     /// Stops the server and starts a new one on the same data directory.
     pub async fn restart(mut self) -> TestServer {
         let server = self.server.take().expect("running");

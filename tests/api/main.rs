@@ -10,4 +10,5 @@ mod model;
 mod persistence;
 mod protocol;
 mod readme;
+mod seed;
 mod tags_policies;
