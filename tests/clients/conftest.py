@@ -28,14 +28,14 @@ os.environ.update(CLIENT_ENV)
 class Trent:
     """One trent process serving from `data_dir`."""
 
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, extra_args=()):
         self.data_dir = data_dir
         self.log = open(data_dir.parent / f"{data_dir.name}.log", "w+")
         self.proc = subprocess.Popen(
             # No RSA key pool: many short-lived servers filling pools would starve the
             # tests of CPU; RSA keys are generated when asked for instead.
-            [BIN, "--listen", "127.0.0.1:0", "--data-dir", str(data_dir), "--log", "info",
-             "--rsa-key-pool", "0"],
+            [BIN, "--listen", "127.0.0.1:0", "--data-dir", str(data_dir),
+             "--rsa-key-pool", "0", *(extra_args or ("--log", "info"))],
             stderr=self.log,
             stdout=subprocess.DEVNULL,
         )
@@ -77,8 +77,8 @@ def start(tmp_path):
     """Returns a function that starts trent on a data dir (fresh by default)."""
     started = []
 
-    def _start(data_dir: Path | None = None) -> Trent:
-        server = Trent(data_dir or tmp_path / f"data{len(started)}")
+    def _start(data_dir: Path | None = None, *extra_args: str) -> Trent:
+        server = Trent(data_dir or tmp_path / f"data{len(started)}", extra_args)
         started.append(server)
         return server
 

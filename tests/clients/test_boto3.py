@@ -128,3 +128,31 @@ def test_logs_never_show_plaintext_or_key_material(trent, kms):
     for sensitive in (secret, dk["Plaintext"]):
         assert base64.b64encode(sensitive).decode() not in log
         assert sensitive.hex() not in log
+
+
+def test_json_logs_have_a_line_per_request_and_no_secrets(start):
+    """--log-format json: every line is a JSON object; each request has one line at info
+    with its operation, key id, status, duration and request id; no plaintext anywhere,
+    even at trace."""
+    import base64
+    import json
+
+    trent = start(None, "--log-format", "json", "--log", "trace")
+    kms = trent.client()
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    secret = b"json-log-plaintext-marker"
+    response = kms.encrypt(KeyId=key_id, Plaintext=secret)
+    with pytest.raises(kms.exceptions.NotFoundException):
+        kms.describe_key(KeyId="alias/missing")
+    log = trent.log_text()
+    lines = [json.loads(line) for line in log.splitlines() if line.strip()]
+    requests = [l for l in lines if l.get("message") == "request"]
+    encrypt = next(l for l in requests if l["operation"] == "Encrypt")
+    assert encrypt["level"] == "INFO"
+    assert encrypt["key_id"] == key_id and encrypt["status"] == 200
+    assert encrypt["duration_ms"] >= 0
+    assert encrypt["request_id"] == response["ResponseMetadata"]["RequestId"]
+    missing = next(l for l in requests if l["operation"] == "DescribeKey" and l["status"] == 400)
+    assert missing["error"] == "NotFoundException"
+    for sensitive in (secret.decode(), base64.b64encode(secret).decode(), secret.hex()):
+        assert sensitive not in log
