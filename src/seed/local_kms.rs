@@ -112,7 +112,7 @@ struct AliasEntry {
 }
 
 pub(super) fn parse(text: &str, scope: &Scope) -> Result<Seed, SeedError> {
-    let file: File = serde_saphyr::from_str(text).map_err(|e| SeedError(e.to_string()))?;
+    let file: File = serde_saphyr::from_str(text).map_err(SeedError::syntax)?;
     let mut seed = Seed::default();
     let symmetric = file
         .keys

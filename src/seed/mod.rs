@@ -56,6 +56,19 @@ pub struct SeedAlias {
 pub struct SeedError(pub String);
 
 impl SeedError {
+    /// A YAML or shape error: its first line, with the position, and not the snippet of
+    /// the file the parser adds (it may quote key material).
+    fn syntax(e: serde_saphyr::Error) -> Self {
+        let text = e.to_string();
+        Self(
+            text.lines()
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches("error: ")
+                .to_owned(),
+        )
+    }
+
     fn at(line: u64, key_id: &str, why: impl std::fmt::Display) -> Self {
         Self(format!("line {line}, key {key_id}: {why}"))
     }

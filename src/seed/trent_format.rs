@@ -81,7 +81,7 @@ enum MaterialEntry {
 }
 
 pub(super) fn parse(text: &str, default: &Scope) -> Result<Seed, SeedError> {
-    let file: File<Entry> = serde_saphyr::from_str(text).map_err(|e| SeedError(e.to_string()))?;
+    let file: File<Entry> = serde_saphyr::from_str(text).map_err(SeedError::syntax)?;
     let mut seed = Seed::default();
     for entry in file.keys {
         let line = entry.id.referenced.line();
