@@ -9,11 +9,10 @@ use std::time::Duration;
 use trent::config::{Cli, Command, LogFormat};
 use trent::{Config, seed};
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::from_env();
     let result = match cli.command {
-        None | Some(Command::Serve) => serve(cli.config).await,
+        None | Some(Command::Serve) => run(serve(cli.config)),
         Some(Command::Healthcheck) => return healthcheck(cli.config.listen),
         Some(Command::Seed { check }) => seed::Seed::read(&check, &cli.config.default_scope())
             .map(|seed| println!("{}: {}", check.display(), seed.summary()))
@@ -26,6 +25,18 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs the server on a multi-threaded runtime. Shutting down does not wait for an RSA
+/// key the pool may still be generating on a blocking thread (up to seconds): the server
+/// has already finished its requests and closed its database by then.
+fn run(serve: impl Future<Output = Result<(), trent::BoxError>>) -> Result<(), trent::BoxError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(serve);
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    result
 }
 
 async fn serve(config: Config) -> Result<(), trent::BoxError> {
