@@ -36,19 +36,25 @@ pub async fn spawn() -> TestServer {
     spawn_in(fresh_dir()).await
 }
 
-/// A server on a free port whose database lives in `data_dir`. Its RSA key pool is off:
-/// dozens of servers filling pools at once would starve the tests of CPU.
+/// A server on a free port whose database lives in `data_dir`.
 pub async fn spawn_in(data_dir: PathBuf) -> TestServer {
-    let config = Config::from_args([
+    start(config(&data_dir, &[]), data_dir).await
+}
+
+/// The configuration of a test server on a free port with its database in `data_dir`,
+/// and `extra` flags. Its RSA key pool is off: dozens of servers filling pools at once
+/// would starve the tests of CPU.
+pub fn config(data_dir: &std::path::Path, extra: &[&str]) -> Config {
+    let dir = data_dir.to_str().unwrap();
+    let base = [
         "--listen",
         "127.0.0.1:0",
         "--data-dir",
-        data_dir.to_str().unwrap(),
+        dir,
         "--rsa-key-pool",
         "0",
-    ])
-    .unwrap();
-    start(config, data_dir).await
+    ];
+    Config::from_args(base.iter().chain(extra)).unwrap()
 }
 
 /// A server with `config`, owning `data_dir` for cleanup.

@@ -193,15 +193,9 @@ async fn clock_control_reports_and_can_be_turned_off() {
     let bad = crate::common::raw(&t, "POST", "/_trent/clock", &[], b"{\"hours\": 1}").await;
     assert_eq!(bad.status, 400);
 
-    let config = trent::Config::from_args([
-        "--listen",
-        "127.0.0.1:0",
-        "--in-memory",
-        "--test-controls",
-        "false",
-    ])
-    .unwrap();
-    let off = crate::common::start(config, crate::common::fresh_dir()).await;
+    let dir = crate::common::fresh_dir();
+    let config = crate::common::config(&dir, &["--in-memory", "--test-controls", "false"]);
+    let off = crate::common::start(config, dir).await;
     let response = crate::common::raw(
         &off,
         "POST",

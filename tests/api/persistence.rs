@@ -72,14 +72,7 @@ async fn restart_keeps_keys_aliases_tags_policies_and_old_ciphertexts() {
 #[tokio::test]
 async fn a_second_server_cannot_open_a_database_in_use() {
     let t = spawn().await;
-    let config = trent::Config::from_args([
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        t.data_dir.to_str().unwrap(),
-    ])
-    .unwrap();
-    let Err(e) = trent::start(config).await else {
+    let Err(e) = trent::start(crate::common::config(&t.data_dir, &[])).await else {
         panic!("two servers share one database");
     };
     assert!(e.to_string().contains("is another trent using it?"), "{e}");

@@ -8,7 +8,7 @@ use aws_sdk_kms::types::{
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::common::{TestServer, describe, err, fresh_dir, raw, start};
+use crate::common::{TestServer, config, describe, err, fresh_dir, raw, start};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/seed");
 const ORDERS: &str = "5a5e1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
@@ -16,18 +16,7 @@ const ORDERS: &str = "5a5e1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
 /// A server loading `seed`, on a fresh data directory (or `dir`).
 async fn seeded(seed: &str, dir: Option<std::path::PathBuf>) -> TestServer {
     let dir = dir.unwrap_or_else(fresh_dir);
-    let config = trent::Config::from_args([
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        dir.to_str().unwrap(),
-        "--rsa-key-pool",
-        "0",
-        "--seed",
-        seed,
-    ])
-    .unwrap();
-    start(config, dir).await
+    start(config(&dir, &["--seed", seed]), dir).await
 }
 
 fn fixture(name: &str) -> String {
@@ -186,15 +175,7 @@ async fn a_server_with_a_broken_seed_does_not_start_and_loads_nothing() {
         "keys:\n  - id: 5a5e1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b\n  - id: not-an-id\n",
     )
     .unwrap();
-    let config = trent::Config::from_args([
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        dir.to_str().unwrap(),
-        "--seed",
-        seed.to_str().unwrap(),
-    ])
-    .unwrap();
+    let config = config(&dir, &["--seed", seed.to_str().unwrap()]);
     let e = trent::start(config).await.err().expect("a start failure");
     assert!(e.to_string().contains("line 3, key not-an-id"), "{e}");
     // The good first entry was not loaded either.
@@ -353,16 +334,7 @@ async fn controls_answer_json_and_guard_the_clock() {
     assert_eq!(r.status, 400);
     // Off: the controls are gone, health stays.
     let dir = fresh_dir();
-    let config = trent::Config::from_args([
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        dir.to_str().unwrap(),
-        "--test-controls",
-        "false",
-    ])
-    .unwrap();
-    let off = start(config, dir).await;
+    let off = start(config(&dir, &["--test-controls", "false"]), dir).await;
     assert_eq!(
         raw(&off, "POST", "/_trent/reset", &[], b"").await.status,
         404
