@@ -100,6 +100,11 @@ pub struct Config {
     #[arg(long, env = "TRENT_SEED", value_name = "FILE")]
     pub seed: Option<PathBuf>,
 
+    /// A seed file loaded only if it exists (the Docker image sets /init/seed.yaml);
+    /// --seed, when given, is used instead.
+    #[arg(long, env = "TRENT_DEFAULT_SEED", value_name = "FILE")]
+    pub default_seed: Option<PathBuf>,
+
     /// RSA keys kept pre-generated for each size (2048, 3072, 4096), so that CreateKey and
     /// GenerateDataKeyPair answer in milliseconds. One background thread fills the pool
     /// after start-up: about N x 1 s of one core (4096-bit keys take the most). When a
@@ -122,6 +127,13 @@ fn account_id(s: &str) -> Result<String, String> {
 }
 
 impl Config {
+    /// The seed file to load: --seed, else the default seed if that file exists.
+    pub fn seed_file(&self) -> Option<&std::path::Path> {
+        self.seed
+            .as_deref()
+            .or_else(|| self.default_seed.as_deref().filter(|p| p.exists()))
+    }
+
     /// The account and region of requests (and seed entries) that name none.
     pub fn default_scope(&self) -> crate::model::Scope {
         crate::model::Scope::new(&self.account_id, &self.region)
@@ -167,8 +179,9 @@ impl Config {
         if let Some(region) = env("KMS_REGION").filter(|_| defaulted("region")) {
             self.region = region;
         }
-        if let Some(seed) = env("KMS_SEED_PATH").filter(|_| defaulted("seed")) {
-            self.seed = Some(seed.into());
+        // local-kms loads its seed only if the file exists.
+        if let Some(seed) = env("KMS_SEED_PATH").filter(|_| defaulted("default_seed")) {
+            self.default_seed = Some(seed.into());
         }
         if let Some(dir) = env("KMS_DATA_PATH").filter(|_| defaulted("data_dir")) {
             self.data_dir = dir.into();
@@ -217,7 +230,7 @@ mod tests {
             (c.account_id.as_str(), c.region.as_str()),
             ("123456789012", "eu-west-2")
         );
-        assert_eq!(c.seed, Some(PathBuf::from("/init/seed.yaml")));
+        assert_eq!(c.default_seed, Some(PathBuf::from("/init/seed.yaml")));
         assert_eq!(c.data_dir, PathBuf::from("/data"));
         // trent's own flags win.
         let c = parse(&["--listen", "127.0.0.1:1", "--region", "us-west-1"]);
