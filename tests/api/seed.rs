@@ -345,3 +345,28 @@ async fn controls_answer_json_and_guard_the_clock() {
         200
     );
 }
+
+#[tokio::test]
+async fn a_default_seed_loads_only_when_its_file_exists() {
+    let dir = fresh_dir();
+    let missing = dir.join("absent.yaml");
+    let t = start(
+        config(&dir, &["--default-seed", missing.to_str().unwrap()]),
+        dir,
+    )
+    .await;
+    assert!(
+        t.client()
+            .list_keys()
+            .send()
+            .await
+            .unwrap()
+            .keys
+            .unwrap()
+            .is_empty()
+    );
+    let dir = fresh_dir();
+    let present = fixture("trent.yaml");
+    let t = start(config(&dir, &["--default-seed", &present]), dir).await;
+    assert_eq!(describe(&t.client(), "alias/orders").await.key_id, ORDERS);
+}
