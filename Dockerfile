@@ -3,19 +3,21 @@
 #
 #   docker build -t trent .
 #   docker run -p 8080:8080 -v trent-data:/data trent
-#   docker run -p 8080:8080 -v trent-data:/data \
-#     -v "$PWD/seed.yaml:/init/seed.yaml:ro" -e TRENT_SEED=/init/seed.yaml trent
+#   docker run -p 8080:8080 -v trent-data:/data -v "$PWD/seed.yaml:/init/seed.yaml:ro" trent
 #
 # Settings are trent's variables (TRENT_LOG_FORMAT=json, TRENT_REGION, TRENT_RSA_KEY_POOL,
 # ...; `docker run --rm trent --help` lists them). Change the port with TRENT_LISTEN, not
-# --listen: the health check reads the same variable.
+# --listen: the health check reads the same variable. trent runs as uid:gid 65532:65532:
+# a mounted seed must be readable by it, and a host directory bind-mounted at /data
+# writable (or pass --user).
 #
 # Two ways to the same image. Both start FROM `runtime-base`, which holds everything but
 # the binary, and add only /trent:
 # - the default (last) stage, `runtime`, compiles trent in `build` (rust:1-bookworm);
 # - `runtime-host` takes a static binary built outside Docker from docker/bin/trent in
 #   the context, for machines that can't pull rust:1-bookworm (tests/docker/run.sh):
-#     cargo build --release --locked --target x86_64-unknown-linux-musl --bin trent
+#     (set -a; . docker/build.env; cargo build --release --locked \
+#       --target x86_64-unknown-linux-musl --bin trent)
 #     cp target/x86_64-unknown-linux-musl/release/trent docker/bin/trent
 #     docker build --target runtime-host -t trent .
 # `runtime-host` comes before `build` because the legacy builder (no BuildKit) builds
@@ -28,9 +30,11 @@ FROM scratch AS runtime-base
 # owner, so trent can create its database in it.
 COPY --chown=65532:65532 docker/data /data
 USER 65532:65532
+# A seed mounted at /init/seed.yaml is loaded at start; without one trent starts empty
+# (TRENT_DEFAULT_SEED is loaded only if the file exists; TRENT_SEED must exist).
 ENV TRENT_LISTEN=0.0.0.0:8080 \
-    TRENT_DATA_DIR=/data
-# A seed mounted at /init/seed.yaml is loaded when TRENT_SEED=/init/seed.yaml is set.
+    TRENT_DATA_DIR=/data \
+    TRENT_DEFAULT_SEED=/init/seed.yaml
 VOLUME /data
 EXPOSE 8080
 # Exec form: there is no shell. `trent healthcheck` asks GET /_trent/health at
@@ -54,8 +58,9 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY migrations migrations
 COPY src src
-ENV CARGO_PROFILE_RELEASE_STRIP=symbols
-RUN cargo build --release --locked --target x86_64-unknown-linux-musl --bin trent
+COPY docker/build.env docker/build.env
+RUN set -a && . docker/build.env && set +a \
+ && cargo build --release --locked --target x86_64-unknown-linux-musl --bin trent
 
 FROM runtime-base AS runtime
 COPY --from=build /src/target/x86_64-unknown-linux-musl/release/trent /trent

@@ -127,11 +127,26 @@ fn account_id(s: &str) -> Result<String, String> {
 }
 
 impl Config {
-    /// The seed file to load: --seed, else the default seed if that file exists.
-    pub fn seed_file(&self) -> Option<&std::path::Path> {
-        self.seed
-            .as_deref()
-            .or_else(|| self.default_seed.as_deref().filter(|p| p.exists()))
+    /// The seed file to load: --seed, else the default seed if that file exists. Only
+    /// "not found" means no seed: any other failure to look (permissions) is an error.
+    pub fn seed_file(&self) -> std::io::Result<Option<&std::path::Path>> {
+        if let Some(seed) = &self.seed {
+            return Ok(Some(seed));
+        }
+        let Some(default) = &self.default_seed else {
+            return Ok(None);
+        };
+        match std::fs::metadata(default) {
+            Ok(_) => Ok(Some(default)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                tracing::info!(
+                    path = %default.display(),
+                    "no default seed file (TRENT_DEFAULT_SEED); starting without one"
+                );
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The account and region of requests (and seed entries) that name none.

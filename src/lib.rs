@@ -102,7 +102,7 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     let data_dir = (!config.in_memory).then_some(config.data_dir.as_path());
     let store = store::Store::open(data_dir, clock.clone()).await?;
     // A broken seed stops the start, before anything of it is loaded.
-    let seed = match config.seed_file() {
+    let seed = match config.seed_file()? {
         Some(path) => Some(seed::Seed::read(path, &config.default_scope())?),
         None => None,
     };
