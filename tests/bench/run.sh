@@ -16,7 +16,7 @@ command -v wrk >/dev/null || { echo "wrk is required: apt-get install wrk" >&2; 
 
 if [ -z "${TRENT_BIN:-}" ]; then
   (cd "$root" && cargo build --release --quiet --bin trent)
-  TRENT_BIN="$root/target/release/trent"
+  TRENT_BIN="${CARGO_TARGET_DIR:-$root/target}/release/trent"
 fi
 log="$(mktemp)"
 "$TRENT_BIN" --listen 127.0.0.1:0 --in-memory --rsa-key-pool "$pool" --log warn,trent=info 2>"$log" &

@@ -22,7 +22,7 @@ fi
 
 if [ -z "${TRENT_BIN:-}" ]; then
   (cd "$root" && cargo build --quiet --bin trent)
-  export TRENT_BIN="$root/target/debug/trent"
+  export TRENT_BIN="${CARGO_TARGET_DIR:-$root/target}/debug/trent"
 fi
 command -v openssl >/dev/null || { echo "openssl is required" >&2; exit 1; }
 command -v node >/dev/null && command -v npm >/dev/null \

@@ -23,7 +23,7 @@ export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
 
 if [ -z "${AWS_ENDPOINT_URL_KMS:-}" ]; then
-  bin="${TRENT_BIN:-$root/target/debug/trent}"
+  bin="${TRENT_BIN:-${CARGO_TARGET_DIR:-$root/target}/debug/trent}"
   [ -x "$bin" ] || { echo "no trent binary at $bin (build it, or set TRENT_BIN)" >&2; exit 1; }
   work="$(mktemp -d)"
   "$bin" --listen 127.0.0.1:0 --data-dir "$work/data" --log info --rsa-key-pool 0 \
