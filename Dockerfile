@@ -6,8 +6,9 @@
 #   docker run -p 8080:8080 -v trent-data:/data -v "$PWD/seed.yaml:/init/seed.yaml:ro" trent
 #
 # Settings are trent's variables (TRENT_LOG_FORMAT=json, TRENT_REGION, TRENT_RSA_KEY_POOL,
-# ...; `docker run --rm trent --help` lists them). Change the port with TRENT_LISTEN, not
-# --listen: the health check reads the same variable. trent runs as uid:gid 65532:65532:
+# ...; `docker run --rm trent --help` lists them) or local-kms's (PORT, KMS_REGION, ...).
+# Change the port with PORT or TRENT_LISTEN, not --listen: the health check reads the
+# same variables. trent runs as uid:gid 65532:65532:
 # a mounted seed must be readable by it, and a host directory bind-mounted at /data
 # writable (or pass --user).
 #
@@ -30,15 +31,17 @@ FROM scratch AS runtime-base
 # owner, so trent can create its database in it.
 COPY --chown=65532:65532 docker/data /data
 USER 65532:65532
-# A seed mounted at /init/seed.yaml is loaded at start; without one trent starts empty
-# (TRENT_DEFAULT_SEED is loaded only if the file exists; TRENT_SEED must exist).
-ENV TRENT_LISTEN=0.0.0.0:8080 \
-    TRENT_DATA_DIR=/data \
-    TRENT_DEFAULT_SEED=/init/seed.yaml
+# The defaults are set with local-kms's variables, which trent reads only where its own
+# TRENT_* are unset: so TRENT_* and local-kms's names both override them. PORT listens on
+# 0.0.0.0. A seed mounted at /init/seed.yaml is loaded at start; without one trent starts
+# empty (KMS_SEED_PATH, like TRENT_DEFAULT_SEED, is loaded only if the file exists).
+ENV PORT=8080 \
+    KMS_DATA_PATH=/data \
+    KMS_SEED_PATH=/init/seed.yaml
 VOLUME /data
 EXPOSE 8080
-# Exec form: there is no shell. `trent healthcheck` asks GET /_trent/health at
-# TRENT_LISTEN (127.0.0.1 when it listens on 0.0.0.0).
+# Exec form: there is no shell. `trent healthcheck` asks GET /_trent/health at the
+# address trent listens on (127.0.0.1 when that is 0.0.0.0).
 HEALTHCHECK --interval=2s --timeout=2s --start-period=10s --retries=3 \
     CMD ["/trent", "healthcheck"]
 ENTRYPOINT ["/trent"]

@@ -94,6 +94,7 @@ async fn source<'b>(
     ciphertext: &'b Secret,
     named: Option<&str>,
     algorithm: Option<EncryptionAlgorithm>,
+    context: &Option<EncryptionContext>,
     ignore_ciphertext: bool,
 ) -> Result<Option<Source<'b>>> {
     let named = match named {
@@ -102,6 +103,7 @@ async fn source<'b>(
     };
     if let Some(key) = named.as_ref().filter(|k| k.spec.is_asymmetric()) {
         let algorithm = check_encryption_key(key, op, algorithm)?;
+        check_context(key, context)?;
         return Ok((!ignore_ciphertext).then(|| Source::Asymmetric(key.clone(), algorithm)));
     }
     if ignore_ciphertext {
@@ -149,7 +151,6 @@ impl Source<'_> {
                 })
             }
             Source::Asymmetric(key, algorithm) => {
-                check_context(&key, context)?;
                 let plaintext = usage::current_key(&key)?
                     .decrypt(algorithm, ciphertext.expose())
                     .ok_or_else(KmsError::invalid_ciphertext)?;
@@ -256,6 +257,7 @@ pub async fn decrypt(ctx: Ctx, req: DecryptRequest) -> Result<DecryptResponse> {
         &ciphertext_blob,
         req.key_id.as_deref(),
         req.encryption_algorithm,
+        &req.encryption_context,
         ignore,
     )
     .await?;
@@ -311,6 +313,7 @@ pub async fn re_encrypt(ctx: Ctx, req: ReEncryptRequest) -> Result<ReEncryptResp
         &ciphertext_blob,
         req.source_key_id.as_deref(),
         req.source_encryption_algorithm,
+        &req.source_encryption_context,
         ignore,
     )
     .await?;
@@ -363,27 +366,49 @@ fn data_key_len(key_spec: Option<DataKeySpec>, number_of_bytes: Option<i64>) -> 
     }
 }
 
-/// A symmetric ciphertext of `plaintext` under `key_id`'s current material, for `op`
-/// (data keys and data key pairs). Returns the key, the blob and its material id.
-pub async fn wrap_for(
+/// The symmetric key data keys and data key pairs are wrapped under, checked for `op`,
+/// DryRun answered: all before any key is made.
+pub async fn wrapping_key(
     ctx: &Ctx,
     op: Operation,
     key_id: &str,
     dry_run: Option<bool>,
-    plaintext: impl FnOnce() -> Secret,
-    context: &EncryptionContext,
-) -> Result<(Arc<Key>, Secret, Vec<u8>, String)> {
+) -> Result<Arc<Key>> {
     let key = ctx.svc.resolve(&ctx.scope, key_id).await?;
     usage::check_symmetric(&key, op)?;
     usage::dry_run(dry_run)?;
-    let plaintext = plaintext();
+    Ok(key)
+}
+
+/// `plaintext` sealed under the wrapping key's current material; the blob and the
+/// KeyMaterialId.
+pub fn wrap(
+    key: &Key,
+    plaintext: &Secret,
+    context: &EncryptionContext,
+) -> Result<(Vec<u8>, String)> {
     let (blob, material_id) = seal(
-        &key,
+        key,
         EncryptionAlgorithm::SymmetricDefault,
         plaintext.expose(),
         context,
     )?;
-    Ok((key, plaintext, blob, material_id.unwrap_or_default()))
+    Ok((blob, material_id.unwrap_or_default()))
+}
+
+/// A new data key of `len` bytes for `op`: the key, the plaintext, the blob, the id.
+async fn data_key(
+    ctx: &Ctx,
+    op: Operation,
+    key_id: &str,
+    dry_run: Option<bool>,
+    len: usize,
+    context: &EncryptionContext,
+) -> Result<(Arc<Key>, Secret, Vec<u8>, String)> {
+    let key = wrapping_key(ctx, op, key_id, dry_run).await?;
+    let plaintext = random_bytes(len);
+    let (blob, material_id) = wrap(&key, &plaintext, context)?;
+    Ok((key, plaintext, blob, material_id))
 }
 
 #[derive(Debug, Serialize)]
@@ -404,12 +429,12 @@ pub async fn generate_data_key(
 ) -> Result<GenerateDataKeyResponse> {
     let len = data_key_len(req.key_spec, req.number_of_bytes)?;
     let recipient = recipient(&req.recipient)?;
-    let (key, plaintext, ciphertext_blob, key_material_id) = wrap_for(
+    let (key, plaintext, ciphertext_blob, key_material_id) = data_key(
         &ctx,
         Operation::GenerateDataKey,
         &req.key_id,
         req.dry_run,
-        || random_bytes(len),
+        len,
         &req.encryption_context.unwrap_or_default(),
     )
     .await?;
@@ -446,12 +471,12 @@ pub async fn generate_data_key_without_plaintext(
     req: GenerateDataKeyWithoutPlaintextRequest,
 ) -> Result<GenerateDataKeyWithoutPlaintextResponse> {
     let len = data_key_len(req.key_spec, req.number_of_bytes)?;
-    let (key, _, ciphertext_blob, key_material_id) = wrap_for(
+    let (key, _, ciphertext_blob, key_material_id) = data_key(
         &ctx,
         Operation::GenerateDataKeyWithoutPlaintext,
         &req.key_id,
         req.dry_run,
-        || random_bytes(len),
+        len,
         &req.encryption_context.unwrap_or_default(),
     )
     .await?;

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::encryption::wrap_for;
+use super::encryption::{wrap, wrapping_key};
 use super::recipient::{RecipientInfo, deliver, recipient};
 use super::{Base64, Ctx};
 use crate::crypto::Secret;
@@ -37,9 +37,9 @@ async fn wrapped_pair(
     context: &EncryptionContext,
 ) -> Result<Pair> {
     // Checked (and a DryRun answered) before the slow key generation.
+    let key = wrapping_key(ctx, op, key_id, dry_run).await?;
     let (private, public) = generate_pair(ctx, spec).await?;
-    let (key, private, wrapped, key_material_id) =
-        wrap_for(ctx, op, key_id, dry_run, || private, context).await?;
+    let (wrapped, key_material_id) = wrap(&key, &private, context)?;
     Ok(Pair {
         key_id: key.arn.clone(),
         private,

@@ -10,8 +10,6 @@ use super::paging::{self, PageInfo};
 use super::policies;
 use super::tags::{self, TagInput};
 use super::{Ctx, Empty, change_key};
-use base64::Engine;
-
 use crate::clock::Timestamp;
 use crate::crypto::{Material, Secret};
 use crate::error::{ErrorCode, KmsError, Result};
@@ -40,6 +38,10 @@ pub struct CreateKeyRequest {
     tags: Option<Vec<TagInput>>,
     multi_region: Option<bool>,
     xks_key_id: Option<String>,
+    /// LocalStack's `_custom_id_` tag (see [`lift_localstack_tags`]).
+    local_stack_custom_id: Option<String>,
+    /// LocalStack's `_custom_key_material_` tag, base64.
+    local_stack_custom_key_material: Option<Secret>,
 }
 
 /// `{"KeyMetadata": {...}}`, serialised straight from the key.
@@ -108,21 +110,22 @@ pub async fn create_key(ctx: Ctx, req: CreateKeyRequest) -> Result<KeyMetadataRe
     if let Some(policy) = &req.policy {
         policies::check_policy_document(policy)?;
     }
-    let mut tags = req.tags.unwrap_or_default();
-    let (custom_id, custom_material) = localstack_custom_key(&mut tags, spec)?;
+    let tags = req.tags.unwrap_or_default();
+    let (custom_id, custom_material) = localstack_custom_key(
+        req.local_stack_custom_id,
+        req.local_stack_custom_key_material,
+        spec,
+    )?;
     // CreateKey words a tag count over the limit its own way (TagResource: LimitExceeded).
     if tags.len() > tags::MAX_TAGS {
         return Err(KmsError::new(ErrorCode::Tag, "Too many tags"));
     }
     let tags = tags::merge_tags(Vec::new(), tags)?;
-    if let Some(id) = &custom_id
-        && ctx.svc.store.key(&ctx.scope, id).is_some()
-    {
-        return Err(KmsError::new(
-            ErrorCode::AlreadyExists,
-            format!("A key with the id {id} already exists"),
-        ));
-    }
+    // A fixed id decides whether the key is multi-Region.
+    let multi_region = match &custom_id {
+        Some(id) => id.starts_with("mrk-"),
+        None => req.multi_region.unwrap_or(false),
+    };
 
     let key = ctx
         .svc
@@ -134,7 +137,7 @@ pub async fn create_key(ctx: Ctx, req: CreateKeyRequest) -> Result<KeyMetadataRe
                 usage,
                 origin,
                 manager: KeyManager::Customer,
-                multi_region: req.multi_region.unwrap_or(false),
+                multi_region,
                 policy: req.policy,
                 tags,
                 id: custom_id,
@@ -143,36 +146,65 @@ pub async fn create_key(ctx: Ctx, req: CreateKeyRequest) -> Result<KeyMetadataRe
         )
         .await;
     let mut txn = ctx.svc.store.begin().await?;
+    // Checked under the writer: two requests for one fixed id make one key.
+    if txn.key(&ctx.scope, &key.id).is_some() {
+        return Err(KmsError::new(
+            ErrorCode::AlreadyExists,
+            format!("A key with the id {} already exists", key.id),
+        ));
+    }
     let key = txn.save_key(key).await?;
     tracing::info!(key_id = %key.id, "created key");
     Ok(KeyMetadataResponse(key))
 }
 
 /// LocalStack's way to fix a new key's id and material: the tags `_custom_id_` and
-/// `_custom_key_material_` (base64: raw bytes for symmetric and HMAC keys, PKCS#8 DER
-/// for asymmetric ones). They are instructions, taken out of the tags, never stored.
+/// `_custom_key_material_` (base64: raw bytes for symmetric and HMAC keys, PKCS#8 DER for
+/// asymmetric ones). They are instructions, not tags: taken out of the request before the
+/// model check (a private key is longer than a tag value may be, and a validation message
+/// would quote it), into members of their own.
+pub fn lift_localstack_tags(body: &mut serde_json::Value) {
+    let Some(tags) = body.get_mut("Tags").and_then(|t| t.as_array_mut()) else {
+        return;
+    };
+    let mut lifted = Vec::new();
+    tags.retain(|tag| {
+        let name = tag.get("TagKey").and_then(|k| k.as_str());
+        match name.and_then(|n| LOCALSTACK_TAGS.iter().find(|(tag, _)| *tag == n)) {
+            Some((_, member)) => {
+                lifted.push((*member, tag.get("TagValue").cloned()));
+                false
+            }
+            None => true,
+        }
+    });
+    for (member, value) in lifted {
+        if let (Some(object), Some(value)) = (body.as_object_mut(), value) {
+            object.insert(member.to_owned(), value);
+        }
+    }
+}
+
+/// LocalStack's tag, and the request member it becomes.
+const LOCALSTACK_TAGS: [(&str, &str); 2] = [
+    ("_custom_id_", "LocalStackCustomId"),
+    ("_custom_key_material_", "LocalStackCustomKeyMaterial"),
+];
+
+/// The key id and material the LocalStack members ask for.
 fn localstack_custom_key(
-    tags: &mut Vec<TagInput>,
+    id: Option<String>,
+    material: Option<Secret>,
     spec: KeySpec,
 ) -> Result<(Option<String>, Vec<Material>)> {
-    let mut take = |name: &str| {
-        let i = tags.iter().position(|t| t.tag_key == name)?;
-        Some(tags.remove(i).tag_value)
-    };
-    let id = take("_custom_id_");
-    let material = take("_custom_key_material_");
     if let Some(id) = id.as_deref().filter(|id| !is_key_id(id)) {
         return Err(KmsError::validation(format!(
             "_custom_id_ {id} is not a key id (a UUID, or mrk- and 32 hex digits)"
         )));
     }
-    let Some(material) = material else {
+    let Some(bytes) = material else {
         return Ok((id, Vec::new()));
     };
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(material.trim())
-        .map(Secret::new)
-        .map_err(|_| KmsError::validation("_custom_key_material_ is not base64"))?;
     let key = if spec.is_asymmetric() {
         seed::material::private_key(spec, &bytes)
     } else {

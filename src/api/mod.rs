@@ -180,8 +180,11 @@ pub async fn dispatch(
     svc: Arc<Service>,
     scope: Scope,
     op: Operation,
-    body: Value,
+    mut body: Value,
 ) -> Result<Vec<u8>> {
+    if op == Operation::CreateKey {
+        keys::lift_localstack_tags(&mut body);
+    }
     protocol::model::check(op.name(), &body)?;
     let Some(route) = route(op) else {
         return Err(KmsError::unsupported(format!(

@@ -20,9 +20,11 @@ impl SecretKey {
     /// length less two digests and two bytes.
     pub fn max_plaintext(&self, algorithm: EncryptionAlgorithm) -> usize {
         match (self, algorithm) {
-            (SecretKey::Rsa(k), EncryptionAlgorithm::RsaesOaepSha1) => k.public.size() - 2 * 20 - 2,
+            (SecretKey::Rsa(k), EncryptionAlgorithm::RsaesOaepSha1) => {
+                k.public.size().saturating_sub(2 * 20 + 2)
+            }
             (SecretKey::Rsa(k), EncryptionAlgorithm::RsaesOaepSha256) => {
-                k.public.size() - 2 * 32 - 2
+                k.public.size().saturating_sub(2 * 32 + 2)
             }
             (SecretKey::Sm2(_), EncryptionAlgorithm::Sm2Pke) => SM2_MAX_PLAINTEXT,
             _ => 0,

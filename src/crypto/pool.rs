@@ -46,9 +46,11 @@ impl RsaPool {
         self.wake.notify_one();
         match pooled {
             Some(key) => key,
+            // A panic while generating is a bug: it goes on to the request's task,
+            // which answers KMSInternalException.
             None => tokio::task::spawn_blocking(move || generate_rsa(bits))
                 .await
-                .unwrap_or_else(|_| generate_rsa(bits)),
+                .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic())),
         }
     }
 

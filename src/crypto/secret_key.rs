@@ -130,6 +130,10 @@ impl SecretKey {
             }
             KeySpec::Rsa2048 | KeySpec::Rsa3072 | KeySpec::Rsa4096 => {
                 let key = RsaPrivateKey::from_pkcs8_der(bytes).map_err(|_| BAD)?;
+                // Only the sizes AWS offers, exactly: limits and specs follow from it.
+                if spec.rsa_bits() != Some(rsa::traits::PublicKeyParts::size(&key) * 8) {
+                    return Err("an RSA key of another size than its key spec");
+                }
                 SecretKey::Rsa(Box::new(RsaKey::new(key)))
             }
             KeySpec::EccNistP256 => {
@@ -166,6 +170,7 @@ impl SecretKey {
         match self {
             SecretKey::Aes(_) => KeySpec::SymmetricDefault,
             SecretKey::Hmac(k) => k.spec(),
+            // Loading admits only 2048, 3072 and 4096 bits.
             SecretKey::Rsa(k) => match rsa::traits::PublicKeyParts::size(&k.public) * 8 {
                 4096 => KeySpec::Rsa4096,
                 3072 => KeySpec::Rsa3072,
@@ -299,6 +304,11 @@ mod tests {
     fn wrong_bytes_for_a_spec_are_refused() {
         let ec = SecretKey::generate(KeySpec::EccNistP256).to_storage();
         assert!(SecretKey::from_storage(KeySpec::Rsa2048, ec.expose()).is_err());
+        let small = RsaKey::new(generate_rsa(1024))
+            .private
+            .to_pkcs8_der()
+            .unwrap();
+        assert!(SecretKey::from_storage(KeySpec::Rsa2048, small.as_bytes()).is_err());
         assert!(SecretKey::from_storage(KeySpec::SymmetricDefault, &[0; 5]).is_err());
     }
 }

@@ -107,6 +107,8 @@ fn sec1_to_pkcs8(der: &[u8]) -> Result<Secret, String> {
 pub fn spec_of(pkcs8: &Secret) -> Option<KeySpec> {
     [
         KeySpec::Rsa2048,
+        KeySpec::Rsa3072,
+        KeySpec::Rsa4096,
         KeySpec::EccNistP256,
         KeySpec::EccNistP384,
         KeySpec::EccNistP521,

@@ -93,13 +93,32 @@ impl Seed {
         } else {
             trent_format::parse(text, default)?
         };
-        seed.check_aliases()?;
+        seed.check_whole()?;
         Ok(seed)
     }
 
-    /// Every alias names `alias/...` and a key of the seed (or one that exists already).
-    fn check_aliases(&self) -> Result<(), SeedError> {
+    /// What no single entry shows: every key is declared once, and every alias is a
+    /// customer alias name that names a key of the seed.
+    fn check_whole(&self) -> Result<(), SeedError> {
+        for (i, key) in self.keys.iter().enumerate() {
+            if self.keys[..i]
+                .iter()
+                .any(|k| k.id == key.id && k.scope == key.scope)
+            {
+                return Err(SeedError(format!("key {}: declared twice", key.id)));
+            }
+        }
         for alias in &self.aliases {
+            if !self
+                .keys
+                .iter()
+                .any(|k| k.id == alias.target_key_id && k.scope == alias.scope)
+            {
+                return Err(SeedError(format!(
+                    "alias {}: its key {} is not in the seed",
+                    alias.name, alias.target_key_id
+                )));
+            }
             if !crate::model::ids::is_alias_name(&alias.name)
                 || crate::model::ids::is_aws_managed_alias(&alias.name)
             {
@@ -126,8 +145,12 @@ impl Seed {
                 continue;
             }
             let key = entry.build(svc).await;
-            svc.store.begin().await?.save_key(key).await?;
-            created += 1;
+            let mut txn = svc.store.begin().await?;
+            // A request may have made it meanwhile (a reset runs beside requests).
+            if txn.key(&entry.scope, &entry.id).is_none() {
+                txn.save_key(key).await?;
+                created += 1;
+            }
         }
         for alias in &self.aliases {
             let mut txn = svc.store.begin().await?;

@@ -104,13 +104,6 @@ pub(super) fn parse(text: &str, default: &Scope) -> Result<Seed, SeedError> {
             });
         }
         let key = key(entry, scope).map_err(|why| SeedError::at(line, &id, why))?;
-        if seed
-            .keys
-            .iter()
-            .any(|k| k.id == key.id && k.scope == key.scope)
-        {
-            return Err(SeedError::at(line, &id, "the key is declared twice"));
-        }
         seed.keys.push(key);
     }
     Ok(seed)

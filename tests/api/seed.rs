@@ -164,6 +164,16 @@ fn a_broken_entry_is_reported_with_its_line_and_key_and_nothing_loads() {
     );
     let e = trent::seed::Seed::parse("keys:\n  - id: 1\n    colour: blue\n", &scope).unwrap_err();
     assert!(e.to_string().contains("colour"), "{e}");
+    // An alias must name a key of the seed, or loading would stop halfway.
+    let e = trent::seed::Seed::parse(
+        "Aliases:\n  - AliasName: alias/orphan\n    TargetKeyId: 11111111-2222-4333-8444-555555555555\n",
+        &scope,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "alias alias/orphan: its key 11111111-2222-4333-8444-555555555555 is not in the seed"
+    );
 }
 
 #[tokio::test]
@@ -263,6 +273,36 @@ async fn localstack_custom_id_and_material_tags() {
         .send()
         .await);
     assert_eq!(code, "ValidationException");
+    // A private key is longer than a tag value may be: it still works, and an error
+    // never quotes it.
+    let private = trent::crypto::SecretKey::generate(trent::model::KeySpec::EccNistP521);
+    let encoded = STANDARD.encode(private.to_storage().expose());
+    assert!(encoded.len() > 256);
+    let m = kms
+        .create_key()
+        .key_spec(KeySpec::EccNistP521)
+        .key_usage(KeyUsageType::SignVerify)
+        .tags(tag("_custom_key_material_", &encoded))
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    let public = kms.get_public_key().key_id(&m.key_id).send().await.unwrap();
+    assert_eq!(
+        public.public_key.unwrap().into_inner(),
+        private.public_key_der().unwrap()
+    );
+    let (code, message) = err(kms
+        .create_key()
+        .key_spec(KeySpec::EccNistP384)
+        .key_usage(KeyUsageType::SignVerify)
+        .tags(tag("_custom_key_material_", &encoded))
+        .description("d".repeat(9000))
+        .send()
+        .await);
+    assert_eq!(code, "ValidationException");
+    assert!(!message.contains(&encoded[..40]), "{message}");
 }
 
 #[tokio::test]

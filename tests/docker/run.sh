@@ -3,7 +3,7 @@
 # `docker build --target runtime-host`: the image users build, with the binary from the
 # host instead of the rust:1-bookworm stage), then checks it:
 # - the image: under 10 MB, a numeric non-root user, /data a volume, the HEALTHCHECK,
-#   TRENT_DEFAULT_SEED and no TRENT_SEED;
+#   KMS_SEED_PATH (loaded only if present) and no TRENT_SEED;
 # - a plain `docker run` with no seed and no named volume starts, serves and is empty; a
 #   seed mount whose host file is missing (Docker mounts a directory) stops the start;
 # - docker/compose.yaml: the seed loads (alias/app, also found by AWS_ENDPOINT_URL_KMS; a
@@ -156,12 +156,13 @@ config() { docker image inspect --format "$1" "$image"; }
 [ "$(config '{{json .Config.Volumes}}')" = '{"/data":{}}' ] || fail "volumes: $(config '{{json .Config.Volumes}}')"
 [ "$(config '{{json .Config.ExposedPorts}}')" = '{"8080/tcp":{}}' ] || fail "ports: $(config '{{json .Config.ExposedPorts}}')"
 env="$(config '{{range .Config.Env}}{{println .}}{{end}}')"
-grep -qx 'TRENT_LISTEN=0.0.0.0:8080' <<<"$env" || fail "TRENT_LISTEN is not 0.0.0.0:8080"
-grep -qx 'TRENT_DATA_DIR=/data' <<<"$env" || fail "TRENT_DATA_DIR is not /data"
-grep -qx 'TRENT_DEFAULT_SEED=/init/seed.yaml' <<<"$env" ||
-  fail "TRENT_DEFAULT_SEED is not /init/seed.yaml"
+# Defaults through local-kms's names, so that both TRENT_* and local-kms's override them.
+grep -qx 'PORT=8080' <<<"$env" || fail "PORT is not 8080"
+grep -qx 'KMS_DATA_PATH=/data' <<<"$env" || fail "KMS_DATA_PATH is not /data"
+grep -qx 'KMS_SEED_PATH=/init/seed.yaml' <<<"$env" || fail "KMS_SEED_PATH is not /init/seed.yaml"
 # trent refuses to start when TRENT_SEED names a missing file: the image must not set it.
-grep -q '^TRENT_SEED=' <<<"$env" && fail "the image sets TRENT_SEED; without a seed mounted, trent would not start"
+grep -q '^TRENT_\(SEED\|LISTEN\|DATA_DIR\)=' <<<"$env" &&
+  fail "the image sets a TRENT_ variable that would hide local-kms's"
 docker run --rm -v "$root/docker/seed.yaml:/init/seed.yaml:ro" "$image" seed --check /init/seed.yaml ||
   fail "trent seed --check rejects docker/seed.yaml"
 
