@@ -87,7 +87,8 @@ pub struct Config {
     #[arg(long, env = "TRENT_REGION", default_value = "us-east-1")]
     pub region: String,
 
-    /// Log filter, as a tracing EnvFilter directive (e.g. `info`, `trent=debug`).
+    /// Log filter, as a tracing EnvFilter directive (e.g. `info`, `trent=debug`). Logs
+    /// never hold key material or plaintext.
     #[arg(long, env = "TRENT_LOG", default_value = "info")]
     pub log: String,
 
@@ -100,8 +101,8 @@ pub struct Config {
     #[arg(long, env = "TRENT_SEED", value_name = "FILE")]
     pub seed: Option<PathBuf>,
 
-    /// A seed file loaded only if it exists (the Docker image sets /init/seed.yaml);
-    /// --seed, when given, is used instead.
+    /// A seed file loaded only if it exists (the Docker image's /init/seed.yaml, through
+    /// local-kms's KMS_SEED_PATH); --seed, when given, is used instead.
     #[arg(long, env = "TRENT_DEFAULT_SEED", value_name = "FILE")]
     pub default_seed: Option<PathBuf>,
 
@@ -112,7 +113,8 @@ pub struct Config {
     #[arg(long, env = "TRENT_RSA_KEY_POOL", default_value_t = 4)]
     pub rsa_key_pool: usize,
 
-    /// Serve the test controls under /_trent/ (moving the clock). On by default.
+    /// Serve the test controls under /_trent/ (reset, clock, seed export) and moto's
+    /// /moto-api/reset. On by default; /_trent/health is always served.
     #[arg(long, env = "TRENT_TEST_CONTROLS", default_value_t = true, action = clap::ArgAction::Set)]
     pub test_controls: bool,
 }
