@@ -179,7 +179,8 @@ impl Service {
             },
             )
             .await;
-        let key = txn.save_key(key).await?;
+        // The key and its alias commit together, or neither does.
+        let key = txn.save_key(key);
         let now = self.now();
         txn.save_alias(
             scope,
@@ -189,8 +190,8 @@ impl Service {
                 created_at: now,
                 updated_at: now,
             },
-        )
-        .await?;
+        );
+        txn.commit().await?;
         Ok(key)
     }
 }

@@ -66,8 +66,8 @@ pub async fn create_alias(ctx: Ctx, req: AliasTargetRequest) -> Result<Empty> {
             created_at: now,
             updated_at: now,
         },
-    )
-    .await?;
+    );
+    txn.commit().await?;
     Ok(Empty {})
 }
 
@@ -87,8 +87,8 @@ pub async fn update_alias(ctx: Ctx, req: AliasTargetRequest) -> Result<Empty> {
             updated_at: ctx.svc.now(),
             ..alias
         },
-    )
-    .await?;
+    );
+    txn.commit().await?;
     Ok(Empty {})
 }
 
@@ -105,7 +105,8 @@ pub async fn delete_alias(ctx: Ctx, req: DeleteAliasRequest) -> Result<Empty> {
     if txn.alias(&ctx.scope, &name).is_none() {
         return Err(alias_not_found(&ctx.scope, &name));
     }
-    txn.delete_alias(&ctx.scope, &name).await?;
+    txn.delete_alias(&ctx.scope, &name);
+    txn.commit().await?;
     Ok(Empty {})
 }
 

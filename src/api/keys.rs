@@ -153,7 +153,8 @@ pub async fn create_key(ctx: Ctx, req: CreateKeyRequest) -> Result<KeyMetadataRe
             format!("A key with the id {} already exists", key.id),
         ));
     }
-    let key = txn.save_key(key).await?;
+    let key = txn.save_key(key);
+    txn.commit().await?;
     tracing::info!(key_id = %key.id, "created key");
     Ok(KeyMetadataResponse(key))
 }

@@ -79,7 +79,9 @@ pub async fn change_key(
     let mut key = (*current).clone();
     key.state = state::next_state(op, &key);
     change(&mut key, ctx.svc.now())?;
-    txn.save_key(key).await
+    let key = txn.save_key(key);
+    txn.commit().await?;
+    Ok(key)
 }
 
 /// A handler behind the dispatch table: decoded body in, encoded response out.

@@ -136,44 +136,41 @@ impl Seed {
         format!("{} keys, {} aliases", self.keys.len(), self.aliases.len())
     }
 
-    /// Loads the seed: keys and aliases that do not exist yet are created; existing ones
-    /// are left alone, so loading the same seed at every start changes nothing.
+    /// Loads the seed: keys and aliases that do not exist yet are created, all in one
+    /// transaction; existing ones are left alone, so loading the same seed at every
+    /// start changes nothing.
     pub async fn apply(&self, svc: &Service) -> Result<usize> {
-        let mut created = 0;
+        // Keys are built before the writer is taken: an RSA key may take a while.
+        let mut built = Vec::new();
         for entry in &self.keys {
-            if svc.store.key(&entry.scope, &entry.id).is_some() {
-                continue;
+            if svc.store.key(&entry.scope, &entry.id).is_none() {
+                built.push((entry, entry.build(svc).await));
             }
-            let key = entry.build(svc).await;
-            let mut txn = svc.store.begin().await?;
+        }
+        let mut txn = svc.store.begin().await?;
+        let mut created = 0;
+        for (entry, key) in built {
             // A request may have made it meanwhile (a reset runs beside requests).
             if txn.key(&entry.scope, &entry.id).is_none() {
-                txn.save_key(key).await?;
+                txn.save_key(key);
                 created += 1;
             }
         }
+        let now = svc.now();
         for alias in &self.aliases {
-            let mut txn = svc.store.begin().await?;
-            if txn.alias(&alias.scope, &alias.name).is_some() {
-                continue;
+            if txn.alias(&alias.scope, &alias.name).is_none() {
+                txn.save_alias(
+                    &alias.scope,
+                    Alias {
+                        name: alias.name.clone(),
+                        target_key_id: alias.target_key_id.clone(),
+                        created_at: now,
+                        updated_at: now,
+                    },
+                );
             }
-            if txn.key(&alias.scope, &alias.target_key_id).is_none() {
-                return Err(crate::service::key_not_found(
-                    &alias.scope.key_arn(&alias.target_key_id),
-                ));
-            }
-            let now = svc.now();
-            txn.save_alias(
-                &alias.scope,
-                Alias {
-                    name: alias.name.clone(),
-                    target_key_id: alias.target_key_id.clone(),
-                    created_at: now,
-                    updated_at: now,
-                },
-            )
-            .await?;
         }
+        txn.commit().await?;
         if created > 0 {
             tracing::info!(keys = created, "loaded keys from the seed");
         }

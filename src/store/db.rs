@@ -1,5 +1,6 @@
-//! SQLite persistence: the only module that speaks SQL. Each function is one committed
-//! transaction, so a write the caller acknowledges survives `kill -9`.
+//! SQLite persistence: the only module that speaks SQL. Each public function is one
+//! committed transaction (all of a request's changes, in [`apply`]), so a write the
+//! caller acknowledges survives `kill -9`, and a crash never leaves half of it.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -171,9 +172,21 @@ fn key_from_row(row: &SqliteRow) -> Result<Key, BoxError> {
     })
 }
 
-/// Writes a key whole: its row, its material entries, and its tags.
-pub async fn save_key(pool: &SqlitePool, key: &Key) -> Result<(), sqlx::Error> {
+/// The changes of one request, committed together or not at all.
+pub async fn apply(pool: &SqlitePool, changes: &[super::Change]) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
+    for change in changes {
+        match change {
+            super::Change::Key(key) => write_key(&mut tx, key).await?,
+            super::Change::Alias(scope, alias) => write_alias(&mut tx, scope, alias).await?,
+            super::Change::DeleteAlias(scope, name) => remove_alias(&mut tx, scope, name).await?,
+        }
+    }
+    tx.commit().await
+}
+
+/// Writes a key whole: its row, its material entries, and its tags.
+async fn write_key(tx: &mut Transaction<'_, Sqlite>, key: &Key) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO keys (account, region, key_id, created_at, description, state, deletion_date,
              pending_window_days, key_spec, key_usage, origin, key_manager, multi_region, policy)
@@ -200,7 +213,7 @@ pub async fn save_key(pool: &SqlitePool, key: &Key) -> Result<(), sqlx::Error> {
     .bind(key.manager.as_str())
     .bind(key.multi_region)
     .bind(&key.policy)
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     for (seq, material) in key.materials.iter().enumerate() {
         let bytes = material.key().map(SecretKey::to_storage);
@@ -220,11 +233,10 @@ pub async fn save_key(pool: &SqlitePool, key: &Key) -> Result<(), sqlx::Error> {
         .bind(material.state.as_str())
         .bind(bytes.as_ref().map(|b| b.expose()))
         .bind(material.created_at.millis())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     }
-    save_tags(&mut tx, key).await?;
-    tx.commit().await
+    save_tags(tx, key).await
 }
 
 async fn save_tags(tx: &mut Transaction<'_, Sqlite>, key: &Key) -> Result<(), sqlx::Error> {
@@ -251,8 +263,8 @@ async fn save_tags(tx: &mut Transaction<'_, Sqlite>, key: &Key) -> Result<(), sq
     Ok(())
 }
 
-pub async fn save_alias(
-    pool: &SqlitePool,
+async fn write_alias(
+    tx: &mut Transaction<'_, Sqlite>,
     scope: &Scope,
     alias: &Alias,
 ) -> Result<(), sqlx::Error> {
@@ -268,17 +280,21 @@ pub async fn save_alias(
     .bind(&alias.target_key_id)
     .bind(alias.created_at.millis())
     .bind(alias.updated_at.millis())
-    .execute(pool)
+    .execute(&mut **tx)
     .await
     .map(drop)
 }
 
-pub async fn delete_alias(pool: &SqlitePool, scope: &Scope, name: &str) -> Result<(), sqlx::Error> {
+async fn remove_alias(
+    tx: &mut Transaction<'_, Sqlite>,
+    scope: &Scope,
+    name: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM aliases WHERE account = ? AND region = ? AND alias_name = ?")
         .bind(&scope.account)
         .bind(&scope.region)
         .bind(name)
-        .execute(pool)
+        .execute(&mut **tx)
         .await
         .map(drop)
 }

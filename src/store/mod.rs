@@ -169,6 +169,7 @@ impl Store {
         let txn = Txn {
             store: self,
             _guard: guard,
+            pending: Vec::new(),
         };
         txn.purge_deleted().await?;
         Ok(txn)
@@ -217,18 +218,30 @@ impl Store {
 
     /// Deletes keys whose deletion date has passed (called by the background sweeper).
     pub async fn sweep(&self) -> Result<()> {
-        self.begin().await.map(drop)
+        self.begin().await?.commit().await
     }
 }
 
-/// The single writer. Reads through it see the cache; every `save_*` / `delete_*`
-/// commits to SQLite first and then updates the cache.
+/// One change a write stages, for [`Txn::commit`].
+#[derive(Debug)]
+pub enum Change {
+    Key(Arc<Key>),
+    Alias(Scope, Alias),
+    DeleteAlias(Scope, String),
+}
+
+/// The single writer. A request stages its changes (`save_*`, `delete_*`) and commits
+/// them once: all rows in one SQLite transaction, then the cache. A crash, a failed
+/// commit, or a request that never commits leaves both as they were.
+#[must_use = "a write is lost unless committed"]
 pub struct Txn<'a> {
     store: &'a Store,
     _guard: MutexGuard<'a, ()>,
+    pending: Vec<Change>,
 }
 
 impl Txn<'_> {
+    /// A key as the cache has it (staged changes are not visible before the commit).
     pub fn key(&self, scope: &Scope, id: &str) -> Option<Arc<Key>> {
         self.store.key(scope, id)
     }
@@ -241,37 +254,53 @@ impl Txn<'_> {
         self.store.cache.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub async fn save_key(&mut self, key: Key) -> Result<Arc<Key>> {
-        db::save_key(&self.store.db, &key)
-            .await
-            .map_err(KmsError::internal)?;
+    /// Stages a key, written whole; the key as it will be once committed.
+    pub fn save_key(&mut self, key: Key) -> Arc<Key> {
         let key = Arc::new(key);
-        self.write_cache()
-            .entry(key.scope.clone())
-            .or_default()
-            .keys
-            .insert(key.id.clone(), key.clone());
-        Ok(key)
+        self.pending.push(Change::Key(key.clone()));
+        key
     }
 
-    pub async fn save_alias(&mut self, scope: &Scope, alias: Alias) -> Result<()> {
-        db::save_alias(&self.store.db, scope, &alias)
-            .await
-            .map_err(KmsError::internal)?;
-        self.write_cache()
-            .entry(scope.clone())
-            .or_default()
-            .aliases
-            .insert(alias.name.clone(), alias);
-        Ok(())
+    pub fn save_alias(&mut self, scope: &Scope, alias: Alias) {
+        self.pending.push(Change::Alias(scope.clone(), alias));
     }
 
-    pub async fn delete_alias(&mut self, scope: &Scope, name: &str) -> Result<()> {
-        db::delete_alias(&self.store.db, scope, name)
+    pub fn delete_alias(&mut self, scope: &Scope, name: &str) {
+        self.pending
+            .push(Change::DeleteAlias(scope.clone(), name.to_owned()));
+    }
+
+    /// Writes every staged change in one transaction, then updates the cache.
+    pub async fn commit(self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        db::apply(&self.store.db, &self.pending)
             .await
             .map_err(KmsError::internal)?;
-        if let Some(partition) = self.write_cache().get_mut(scope) {
-            partition.aliases.remove(name);
+        let mut cache = self.write_cache();
+        for change in &self.pending {
+            match change {
+                Change::Key(key) => {
+                    cache
+                        .entry(key.scope.clone())
+                        .or_default()
+                        .keys
+                        .insert(key.id.clone(), key.clone());
+                }
+                Change::Alias(scope, alias) => {
+                    cache
+                        .entry(scope.clone())
+                        .or_default()
+                        .aliases
+                        .insert(alias.name.clone(), alias.clone());
+                }
+                Change::DeleteAlias(scope, name) => {
+                    if let Some(partition) = cache.get_mut(scope) {
+                        partition.aliases.remove(name);
+                    }
+                }
+            }
         }
         Ok(())
     }
@@ -316,5 +345,77 @@ impl Store {
     pub async fn close(&self) {
         let _writer = self.writer.lock().await;
         self.db.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::{Material, SecretKey};
+    use crate::model::{KeyManager, KeySpec, KeyState, KeyUsage, MaterialState, Origin};
+
+    fn key(scope: &Scope, id: &str) -> Key {
+        Key {
+            arn: scope.key_arn(id),
+            scope: scope.clone(),
+            id: id.to_owned(),
+            created_at: Timestamp(0),
+            description: String::new(),
+            state: KeyState::Enabled,
+            deletion_date: None,
+            pending_window_days: None,
+            spec: KeySpec::SymmetricDefault,
+            usage: KeyUsage::EncryptDecrypt,
+            origin: Origin::AwsKms,
+            manager: KeyManager::Customer,
+            multi_region: false,
+            policy: String::new(),
+            tags: Vec::new(),
+            materials: vec![Material::new(
+                SecretKey::generate(KeySpec::SymmetricDefault),
+                Timestamp(0),
+                MaterialState::Current,
+            )],
+        }
+    }
+
+    fn alias(name: &str, target: &str) -> Alias {
+        Alias {
+            name: name.to_owned(),
+            target_key_id: target.to_owned(),
+            created_at: Timestamp(0),
+            updated_at: Timestamp(0),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_write_commits_whole_or_not_at_all() {
+        let dir = std::env::temp_dir().join(format!("trent-store-{}", uuid::Uuid::new_v4()));
+        let scope = Scope::new("111122223333", "us-east-1");
+        let store = Store::open(Some(&dir), Arc::default()).await.unwrap();
+        // The second change breaks a constraint (an alias of a key that does not exist):
+        // the first must not be written either, nor appear in the cache.
+        let mut txn = store.begin().await.unwrap();
+        txn.save_key(key(&scope, "k1"));
+        txn.save_alias(&scope, alias("alias/dangling", "missing"));
+        assert!(txn.commit().await.is_err());
+        assert!(store.key(&scope, "k1").is_none());
+        // Staged but never committed: nothing.
+        let mut txn = store.begin().await.unwrap();
+        txn.save_key(key(&scope, "k2"));
+        drop(txn);
+        // A whole write: both.
+        let mut txn = store.begin().await.unwrap();
+        txn.save_key(key(&scope, "k3"));
+        txn.save_alias(&scope, alias("alias/k3", "k3"));
+        txn.commit().await.unwrap();
+        assert!(store.alias(&scope, "alias/k3").is_some());
+        store.close().await;
+        let store = Store::open(Some(&dir), Arc::default()).await.unwrap();
+        assert!(store.key(&scope, "k1").is_none() && store.key(&scope, "k2").is_none());
+        assert!(store.key(&scope, "k3").is_some());
+        assert!(store.alias(&scope, "alias/k3").is_some());
+        store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
