@@ -6,7 +6,7 @@
 
 mod db;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
@@ -66,6 +66,19 @@ pub struct Store {
     clock: Arc<Clock>,
     cache: RwLock<HashMap<Scope, Partition>>,
     writer: Mutex<()>,
+    /// Keys pending deletion, by deletion date: a write purges only those that are due,
+    /// instead of scanning every key (which made bulk writes quadratic).
+    deletions: std::sync::Mutex<BTreeSet<(Timestamp, Scope, String)>>,
+}
+
+/// The schedule entry of a key pending deletion.
+fn deletion(key: &Key) -> Option<(Timestamp, Scope, String)> {
+    match (key.state, key.deletion_date) {
+        (crate::model::KeyState::PendingDeletion, Some(date)) => {
+            Some((date, key.scope.clone(), key.id.clone()))
+        }
+        _ => None,
+    }
 }
 
 impl Store {
@@ -82,11 +95,17 @@ impl Store {
             let partition = cache.entry(scope).or_default();
             partition.aliases.insert(alias.name.clone(), alias);
         }
+        let deletions = cache
+            .values()
+            .flat_map(|p| p.keys.values())
+            .filter_map(|k| deletion(k))
+            .collect();
         Ok(Self {
             db,
             clock,
             cache: RwLock::new(cache),
             writer: Mutex::new(()),
+            deletions: std::sync::Mutex::new(deletions),
         })
     }
 
@@ -213,7 +232,13 @@ impl Store {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        self.schedule().clear();
         Ok(())
+    }
+
+    fn schedule(&self) -> std::sync::MutexGuard<'_, BTreeSet<(Timestamp, Scope, String)>> {
+        // Every change to the set is a single insert or remove: a poisoned lock is sound.
+        self.deletions.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Deletes keys whose deletion date has passed (called by the background sweeper).
@@ -279,14 +304,21 @@ impl Txn<'_> {
             .await
             .map_err(KmsError::internal)?;
         let mut cache = self.write_cache();
+        let mut schedule = self.store.schedule();
         for change in &self.pending {
             match change {
                 Change::Key(key) => {
-                    cache
+                    let old = cache
                         .entry(key.scope.clone())
                         .or_default()
                         .keys
                         .insert(key.id.clone(), key.clone());
+                    if let Some(due) = old.as_deref().and_then(deletion) {
+                        schedule.remove(&due);
+                    }
+                    if let Some(due) = deletion(key) {
+                        schedule.insert(due);
+                    }
                 }
                 Change::Alias(scope, alias) => {
                     cache
@@ -305,22 +337,24 @@ impl Txn<'_> {
         Ok(())
     }
 
+    /// Deletes for good the keys whose deletion date has passed: those at the front of
+    /// the schedule, so the cost follows the keys due, not the keys stored.
     async fn purge_deleted(&self) -> Result<()> {
         let now = self.store.clock.now();
-        let expired: Vec<(Scope, String)> = self
+        let due: Vec<(Timestamp, Scope, String)> = self
             .store
-            .read()
+            .schedule()
             .iter()
-            .flat_map(|(scope, p)| {
-                p.keys
-                    .values()
-                    .filter(|k| k.is_deleted(now))
-                    .map(|k| (scope.clone(), k.id.clone()))
-            })
+            .take_while(|(date, _, _)| *date <= now)
+            .cloned()
             .collect();
-        if expired.is_empty() {
+        if due.is_empty() {
             return Ok(());
         }
+        let expired: Vec<(Scope, String)> = due
+            .iter()
+            .map(|(_, scope, id)| (scope.clone(), id.clone()))
+            .collect();
         db::delete_keys(&self.store.db, &expired)
             .await
             .map_err(KmsError::internal)?;
@@ -330,6 +364,10 @@ impl Txn<'_> {
                 p.keys.remove(id);
                 p.aliases.retain(|_, a| &a.target_key_id != id);
             }
+        }
+        let mut schedule = self.store.schedule();
+        for entry in &due {
+            schedule.remove(entry);
         }
         tracing::info!(
             count = expired.len(),

@@ -147,3 +147,41 @@ async fn a_data_directory_from_trent_0_1_opens_with_everything_intact() {
     let out = kms.decrypt().ciphertext_blob(blob).send().await.unwrap();
     assert_eq!(out.plaintext.unwrap().as_ref(), b"after the upgrade");
 }
+
+/// Deletions scheduled before a restart happen after it, when their date passes, and
+/// stay done; a cancelled one never happens.
+#[tokio::test]
+async fn scheduled_deletions_survive_a_restart_and_happen_once() {
+    let t = spawn().await;
+    let kms = t.client();
+    let doomed = create_key(&kms).await;
+    let spared = create_key(&kms).await;
+    let kept = create_key(&kms).await;
+    for id in [&doomed, &spared] {
+        kms.schedule_key_deletion()
+            .key_id(id)
+            .pending_window_in_days(7)
+            .send()
+            .await
+            .unwrap();
+    }
+    kms.cancel_key_deletion()
+        .key_id(&spared)
+        .send()
+        .await
+        .unwrap();
+    let t = t.restart().await;
+    t.advance_clock(8 * 86_400).await;
+    let kms = t.client();
+    let (code, _) = crate::common::err(kms.describe_key().key_id(&doomed).send().await);
+    assert_eq!(code, "NotFoundException");
+    let t = t.restart().await;
+    let kms = t.client();
+    let (code, _) = crate::common::err(kms.describe_key().key_id(&doomed).send().await);
+    assert_eq!(code, "NotFoundException");
+    assert_eq!(
+        describe(&kms, &spared).await.key_state.unwrap().as_str(),
+        "Disabled"
+    );
+    describe(&kms, &kept).await;
+}
