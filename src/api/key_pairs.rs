@@ -15,7 +15,7 @@ use crate::model::{DataKeyPairSpec, Operation};
 /// A new key pair of `spec`: the private key as PKCS#8 DER and the public key.
 async fn generate_pair(ctx: &Ctx, spec: DataKeyPairSpec) -> Result<(Secret, Vec<u8>)> {
     let spec = spec.key_spec();
-    if spec.china_only() && !ctx.scope.is_china() {
+    if !spec.offered_in(&ctx.scope) {
         return Err(KmsError::unsupported(format!(
             "KeyPairSpec {spec} is not supported in this Region"
         )));

@@ -83,7 +83,7 @@ pub async fn create_key(ctx: Ctx, req: CreateKeyRequest) -> Result<KeyMetadataRe
             "KeyUsage {usage} is not compatible with KeySpec {spec}"
         )));
     }
-    if spec.china_only() && !ctx.scope.is_china() {
+    if !spec.offered_in(&ctx.scope) {
         return Err(KmsError::unsupported(format!(
             "KeySpec {spec} is not supported in this Region"
         )));

@@ -54,6 +54,11 @@ impl Key {
             .find(|m| m.state == MaterialState::Current)
     }
 
+    /// Whether the current material still has its key (imported material may be gone).
+    pub fn has_material(&self) -> bool {
+        self.current_material().and_then(Material::key).is_some()
+    }
+
     pub fn material(&self, id: &[u8; 32]) -> Option<&Material> {
         self.materials.iter().find(|m| &m.id == id)
     }
@@ -150,4 +155,29 @@ struct MultiRegionConfiguration<'a> {
 struct MultiRegionKey<'a> {
     arn: &'a str,
     region: &'a str,
+}
+
+#[cfg(test)]
+impl Key {
+    /// A customer's symmetric key without material, for unit tests.
+    pub fn for_test(scope: &Scope, id: &str, state: KeyState) -> Self {
+        Self {
+            arn: scope.key_arn(id),
+            scope: scope.clone(),
+            id: id.to_owned(),
+            created_at: Timestamp(0),
+            description: String::new(),
+            state,
+            deletion_date: None,
+            pending_window_days: None,
+            spec: KeySpec::SymmetricDefault,
+            usage: KeyUsage::EncryptDecrypt,
+            origin: Origin::AwsKms,
+            manager: KeyManager::Customer,
+            multi_region: false,
+            policy: String::new(),
+            tags: Vec::new(),
+            materials: Vec::new(),
+        }
+    }
 }

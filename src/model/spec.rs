@@ -2,6 +2,7 @@
 //! lists them in DescribeKey and GetPublicKey. The one table handlers ask before they
 //! use a key, so that a spec, usage or algorithm is never compared by hand elsewhere.
 
+use super::Scope;
 use super::enums::{
     CustomerMasterKeySpec, EncryptionAlgorithm, KeyAgreementAlgorithm, KeySpec, KeyUsage,
     MacAlgorithm, MessageType, SigningAlgorithm,
@@ -46,9 +47,10 @@ impl KeySpec {
         )
     }
 
-    /// SM2 keys exist only in the China Regions, as on AWS.
-    pub fn china_only(self) -> bool {
-        self == KeySpec::Sm2
+    /// Whether the key spec exists in `scope`'s region: SM2 only in the China Regions,
+    /// as on AWS.
+    pub fn offered_in(self, scope: &Scope) -> bool {
+        self != KeySpec::Sm2 || scope.is_china()
     }
 
     pub fn encryption_algorithms(self) -> &'static [EncryptionAlgorithm] {

@@ -149,7 +149,7 @@ pub fn next_state(op: Operation, key: &Key) -> KeyState {
         Operation::DisableKey => KeyState::Disabled,
         Operation::ScheduleKeyDeletion => KeyState::PendingDeletion,
         // A key still waiting for imported material goes back to waiting.
-        Operation::CancelKeyDeletion if key.current_material().is_none() => KeyState::PendingImport,
+        Operation::CancelKeyDeletion if !key.has_material() => KeyState::PendingImport,
         // AWS returns a key whose deletion was cancelled as Disabled, never Enabled.
         Operation::CancelKeyDeletion => KeyState::Disabled,
         _ => key.state,
@@ -160,29 +160,11 @@ pub fn next_state(op: Operation, key: &Key) -> KeyState {
 mod tests {
     use super::*;
     use crate::clock::Timestamp;
-    use crate::model::enums::{KeySpec, KeyUsage, Origin};
+    use crate::model::enums::KeySpec;
     use crate::model::ids::Scope;
 
     fn key(state: KeyState) -> Key {
-        let scope = Scope::new("111122223333", "us-east-1");
-        Key {
-            arn: scope.key_arn("k"),
-            scope,
-            id: "k".into(),
-            created_at: Timestamp(0),
-            description: String::new(),
-            state,
-            deletion_date: None,
-            pending_window_days: None,
-            spec: KeySpec::SymmetricDefault,
-            usage: KeyUsage::EncryptDecrypt,
-            origin: Origin::AwsKms,
-            manager: KeyManager::Customer,
-            multi_region: false,
-            policy: String::new(),
-            tags: Vec::new(),
-            materials: Vec::new(),
-        }
+        Key::for_test(&Scope::new("111122223333", "us-east-1"), "k", state)
     }
 
     fn code(op: Operation, state: KeyState) -> Option<ErrorCode> {
@@ -243,6 +225,18 @@ mod tests {
             next_state(Operation::CancelKeyDeletion, &pending),
             KeyState::PendingImport
         );
+        // Current material whose bytes were deleted: still nothing to use.
+        pending.materials.push(crate::crypto::Material::from_parts(
+            [1; 32],
+            Timestamp(0),
+            crate::model::MaterialState::Current,
+            None,
+        ));
+        assert_eq!(
+            next_state(Operation::CancelKeyDeletion, &pending),
+            KeyState::PendingImport
+        );
+        pending.materials.clear();
         pending.materials.push(crate::crypto::Material::new(
             crate::crypto::SecretKey::generate(KeySpec::SymmetricDefault),
             Timestamp(0),

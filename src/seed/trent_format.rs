@@ -119,7 +119,7 @@ fn key(entry: Entry, scope: Scope) -> Result<SeedKey, String> {
     }
     let spec = entry.spec.unwrap_or(KeySpec::SymmetricDefault);
     let usage = usage_for(spec, entry.usage)?;
-    if spec.china_only() && !scope.is_china() {
+    if !spec.offered_in(&scope) {
         return Err(format!("KeySpec {spec} exists only in the China Regions"));
     }
     if let Some(policy) = &entry.policy {

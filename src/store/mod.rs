@@ -389,32 +389,9 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::{Material, SecretKey};
-    use crate::model::{KeyManager, KeySpec, KeyState, KeyUsage, MaterialState, Origin};
 
     fn key(scope: &Scope, id: &str) -> Key {
-        Key {
-            arn: scope.key_arn(id),
-            scope: scope.clone(),
-            id: id.to_owned(),
-            created_at: Timestamp(0),
-            description: String::new(),
-            state: KeyState::Enabled,
-            deletion_date: None,
-            pending_window_days: None,
-            spec: KeySpec::SymmetricDefault,
-            usage: KeyUsage::EncryptDecrypt,
-            origin: Origin::AwsKms,
-            manager: KeyManager::Customer,
-            multi_region: false,
-            policy: String::new(),
-            tags: Vec::new(),
-            materials: vec![Material::new(
-                SecretKey::generate(KeySpec::SymmetricDefault),
-                Timestamp(0),
-                MaterialState::Current,
-            )],
-        }
+        Key::for_test(scope, id, crate::model::KeyState::Enabled)
     }
 
     fn alias(name: &str, target: &str) -> Alias {

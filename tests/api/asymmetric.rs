@@ -10,7 +10,7 @@ use aws_sdk_kms::types::{
 };
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
-use crate::common::{create_key, err, kms_raw, spawn};
+use crate::common::{create_key, err, kms_raw, public_key, sign, spawn};
 
 /// Creates a key of `spec` and `usage`; its metadata.
 async fn key(kms: &Client, spec: &str, usage: &str) -> aws_sdk_kms::types::KeyMetadata {
@@ -246,16 +246,7 @@ async fn raw_and_digest_signatures_verify_either_way() {
     let t = spawn().await;
     let kms = t.client();
     let id = key(&kms, "ECC_NIST_P384", "SIGN_VERIFY").await.key_id;
-    let sig = kms
-        .sign()
-        .key_id(&id)
-        .message(Blob::new("hello"))
-        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha384)
-        .send()
-        .await
-        .unwrap()
-        .signature
-        .unwrap();
+    let sig = sign(&kms, &id, "ECDSA_SHA_384", "hello").await;
     kms.verify()
         .key_id(&id)
         .message(Blob::new(Sha384::digest(b"hello").to_vec()))
@@ -878,18 +869,7 @@ async fn two_keys_derive_the_same_shared_secret() {
     ] {
         let a = key(&kms, spec, "KEY_AGREEMENT").await;
         let b = key(&kms, spec, "KEY_AGREEMENT").await;
-        let public = |id: String| {
-            let kms = kms.clone();
-            async move {
-                kms.get_public_key()
-                    .key_id(id)
-                    .send()
-                    .await
-                    .unwrap()
-                    .public_key
-                    .unwrap()
-            }
-        };
+
         let derive = |id: &str, peer: Blob| {
             kms.derive_shared_secret()
                 .key_id(id)
@@ -897,10 +877,10 @@ async fn two_keys_derive_the_same_shared_secret() {
                 .public_key(peer)
                 .send()
         };
-        let ab = derive(&a.key_id, public(b.key_id.clone()).await)
+        let ab = derive(&a.key_id, public_key(&kms, &b.key_id).await)
             .await
             .unwrap();
-        let ba = derive(&b.key_id, public(a.key_id.clone()).await)
+        let ba = derive(&b.key_id, public_key(&kms, &a.key_id).await)
             .await
             .unwrap();
         assert_eq!(ab.key_id(), a.arn.as_deref());
@@ -1001,14 +981,7 @@ async fn sm2_keys_live_in_the_china_regions() {
     );
     let a = key(&kms, "SM2", "KEY_AGREEMENT").await;
     let b = key(&kms, "SM2", "KEY_AGREEMENT").await;
-    let b_public = kms
-        .get_public_key()
-        .key_id(&b.key_id)
-        .send()
-        .await
-        .unwrap()
-        .public_key
-        .unwrap();
+    let b_public = public_key(&kms, &b.key_id).await;
     let secret = kms
         .derive_shared_secret()
         .key_id(&a.key_id)
@@ -1043,23 +1016,8 @@ async fn asymmetric_keys_survive_a_restart() {
         ("ML_DSA_65", "ML_DSA_SHAKE_256"),
     ] {
         let id = key(&kms, spec, "SIGN_VERIFY").await.key_id;
-        let public = kms
-            .get_public_key()
-            .key_id(&id)
-            .send()
-            .await
-            .unwrap()
-            .public_key;
-        let sig = kms
-            .sign()
-            .key_id(&id)
-            .message(Blob::new("before"))
-            .signing_algorithm(SigningAlgorithmSpec::from(algorithm))
-            .send()
-            .await
-            .unwrap()
-            .signature
-            .unwrap();
+        let public = public_key(&kms, &id).await;
+        let sig = sign(&kms, &id, algorithm, "before").await;
         signed.push((id, algorithm, public, sig));
     }
     let hmac = key(&kms, "HMAC_384", "GENERATE_VERIFY_MAC").await.key_id;
@@ -1077,14 +1035,7 @@ async fn asymmetric_keys_survive_a_restart() {
     let t = t.restart().await;
     let kms = t.client();
     for (id, algorithm, public, sig) in signed {
-        let now = kms
-            .get_public_key()
-            .key_id(&id)
-            .send()
-            .await
-            .unwrap()
-            .public_key;
-        assert_eq!(now, public, "{algorithm}");
+        assert_eq!(public_key(&kms, &id).await, public, "{algorithm}");
         kms.verify()
             .key_id(&id)
             .message(Blob::new("before"))

@@ -278,3 +278,27 @@ pub async fn describe(kms: &Client, key_id: &str) -> KeyMetadata {
         .key_metadata
         .unwrap()
 }
+
+/// GetPublicKey's DER SubjectPublicKeyInfo for a key that has one.
+pub async fn public_key(kms: &Client, key_id: &str) -> Blob {
+    kms.get_public_key()
+        .key_id(key_id)
+        .send()
+        .await
+        .unwrap()
+        .public_key
+        .unwrap()
+}
+
+/// Signs a RAW `message` with `algorithm`; the signature.
+pub async fn sign(kms: &Client, key_id: &str, algorithm: &str, message: &str) -> Blob {
+    kms.sign()
+        .key_id(key_id)
+        .message(Blob::new(message))
+        .signing_algorithm(aws_sdk_kms::types::SigningAlgorithmSpec::from(algorithm))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{algorithm}: {e:?}"))
+        .signature
+        .unwrap()
+}

@@ -8,7 +8,7 @@ use aws_sdk_kms::types::{
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::common::{TestServer, config, describe, err, fresh_dir, raw, start};
+use crate::common::{TestServer, config, describe, err, fresh_dir, public_key, raw, sign, start};
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/seed");
 const ORDERS: &str = "5a5e1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
@@ -98,16 +98,7 @@ async fn a_seed_loads_keys_aliases_and_material_that_decrypts_committed_cipherte
             SigningAlgorithmSpec::Ed25519Sha512,
         ),
     ] {
-        let sig = kms
-            .sign()
-            .key_id(key)
-            .message(Blob::new("m"))
-            .signing_algorithm(algorithm.clone())
-            .send()
-            .await
-            .unwrap()
-            .signature
-            .unwrap();
+        let sig = sign(&kms, key, algorithm.as_str(), "m").await;
         kms.verify()
             .key_id(key)
             .message(Blob::new("m"))
@@ -288,9 +279,8 @@ async fn localstack_custom_id_and_material_tags() {
         .unwrap()
         .key_metadata
         .unwrap();
-    let public = kms.get_public_key().key_id(&m.key_id).send().await.unwrap();
     assert_eq!(
-        public.public_key.unwrap().into_inner(),
+        public_key(&kms, &m.key_id).await.into_inner(),
         private.public_key_der().unwrap()
     );
     let (code, message) = err(kms
