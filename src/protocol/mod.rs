@@ -31,6 +31,14 @@ pub async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: B
         .into_uuid()
         .to_string();
     let op = operation(&headers);
+    // The request line's level: info in JSON mode, else debug; skipped when filtered out,
+    // so the hot path keeps no copy of the key id for nothing.
+    let json_logs = svc.config.log_format == crate::config::LogFormat::Json;
+    let logged = if json_logs {
+        tracing::enabled!(tracing::Level::INFO)
+    } else {
+        tracing::enabled!(tracing::Level::DEBUG)
+    };
     let mut key_id = None;
     let result = async {
         let op = op.clone()?;
@@ -40,7 +48,9 @@ pub async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: B
             ))
         })?;
         let body = parse(&body)?;
-        key_id = body.get("KeyId").and_then(Value::as_str).map(str::to_owned);
+        if logged {
+            key_id = body.get("KeyId").and_then(Value::as_str).map(str::to_owned);
+        }
         let scope = scope::from_headers(&headers, &svc.config.account_id, &svc.config.region);
         // Each request runs as its own task: a panic becomes KMSInternalException
         // instead of a dropped connection, and a client that hangs up cannot cancel a
@@ -52,8 +62,11 @@ pub async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: B
     .await;
     let code = result.as_ref().err().map(|e| e.code.aws_name());
     let response = respond(&request_id, result);
+    if !logged {
+        return response;
+    }
     log_request(
-        &svc,
+        json_logs,
         op.ok().map(Operation::name),
         key_id.as_deref(),
         response.status().as_u16(),
@@ -67,7 +80,7 @@ pub async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: B
 /// One line per request: at info in JSON mode (for log pipelines), at debug otherwise.
 /// Never the body: it may hold plaintext.
 fn log_request(
-    svc: &Service,
+    json: bool,
     operation: Option<&str>,
     key_id: Option<&str>,
     status: u16,
@@ -88,7 +101,7 @@ fn log_request(
             )
         };
     }
-    if svc.config.log_format == crate::config::LogFormat::Json {
+    if json {
         line!(info);
     } else {
         line!(debug);
