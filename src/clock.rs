@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Milliseconds since the Unix epoch. On the wire, epoch seconds (a JSON number).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -19,6 +19,10 @@ impl Timestamp {
         Self(self.0 + i64::from(days) * 86_400_000)
     }
 
+    pub fn minus_days(self, days: u32) -> Self {
+        Self(self.0 - i64::from(days) * 86_400_000)
+    }
+
     pub fn epoch_seconds(self) -> f64 {
         self.0 as f64 / 1000.0
     }
@@ -27,6 +31,15 @@ impl Timestamp {
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_f64(self.epoch_seconds())
+    }
+}
+
+/// From the wire's epoch seconds; sub-millisecond digits are dropped, values beyond the
+/// representable range saturate.
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let seconds = f64::deserialize(d)?;
+        Ok(Self((seconds * 1000.0) as i64))
     }
 }
 

@@ -11,6 +11,7 @@ use crate::crypto::secret_key::RsaKey;
 use crate::crypto::{Material, SecretKey};
 use crate::error::{KmsError, Result};
 use crate::model::ids::is_aws_managed_alias;
+use crate::model::key::AutoRotation;
 use crate::model::{
     Accepts, Key, KeyManager, KeyRef, KeySpec, KeyState, KeyUsage, MaterialState, Origin, Scope,
     Tag,
@@ -146,6 +147,7 @@ impl Service {
             multi_region: new.multi_region,
             tags: new.tags,
             materials,
+            rotation: None,
         }
     }
 
@@ -179,6 +181,12 @@ impl Service {
             },
             )
             .await;
+        // AWS managed keys rotate every year, and that can't be turned off.
+        let mut key = key;
+        key.rotation = Some(AutoRotation {
+            period_days: 365,
+            next: key.created_at.plus_days(365),
+        });
         // The key and its alias commit together, or neither does.
         let key = txn.save_key(key);
         let now = self.now();

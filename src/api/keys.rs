@@ -274,7 +274,14 @@ pub struct KeyOnlyRequest {
 }
 
 pub async fn enable_key(ctx: Ctx, req: KeyOnlyRequest) -> Result<Empty> {
-    change_key(&ctx, &req.key_id, Operation::EnableKey, |_, _| Ok(())).await?;
+    change_key(&ctx, &req.key_id, Operation::EnableKey, |key, now| {
+        // A key enabled again after its rotation date passed rotates now, as on AWS.
+        if let Some(rotation) = &mut key.rotation {
+            rotation.next = rotation.next.max(now);
+        }
+        Ok(())
+    })
+    .await?;
     Ok(Empty {})
 }
 

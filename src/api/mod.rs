@@ -5,12 +5,14 @@
 mod agreement;
 mod aliases;
 mod encryption;
+mod import;
 mod key_pairs;
 mod keys;
 mod mac;
 mod paging;
 mod policies;
 mod recipient;
+mod rotation;
 mod signing;
 mod tags;
 mod usage;
@@ -152,26 +154,26 @@ fn route(op: Operation) -> Option<Route> {
         Op::GetKeyPolicy => route!(policies::get_key_policy),
         Op::PutKeyPolicy => route!(policies::put_key_policy),
         Op::ListKeyPolicies => route!(policies::list_key_policies),
+        Op::EnableKeyRotation => route!(rotation::enable_key_rotation),
+        Op::DisableKeyRotation => route!(rotation::disable_key_rotation),
+        Op::GetKeyRotationStatus => route!(rotation::get_key_rotation_status),
+        Op::RotateKeyOnDemand => route!(rotation::rotate_key_on_demand),
+        Op::ListKeyRotations => route!(rotation::list_key_rotations),
+        Op::GetParametersForImport => route!(import::get_parameters_for_import),
+        Op::ImportKeyMaterial => route!(import::import_key_material),
+        Op::DeleteImportedKeyMaterial => route!(import::delete_imported_key_material),
         Op::ConnectCustomKeyStore
         | Op::CreateCustomKeyStore
         | Op::CreateGrant
         | Op::DeleteCustomKeyStore
-        | Op::DeleteImportedKeyMaterial
         | Op::DescribeCustomKeyStores
-        | Op::DisableKeyRotation
         | Op::DisconnectCustomKeyStore
-        | Op::EnableKeyRotation
         | Op::GetKeyLastUsage
-        | Op::GetKeyRotationStatus
-        | Op::GetParametersForImport
-        | Op::ImportKeyMaterial
         | Op::ListGrants
-        | Op::ListKeyRotations
         | Op::ListRetirableGrants
         | Op::ReplicateKey
         | Op::RetireGrant
         | Op::RevokeGrant
-        | Op::RotateKeyOnDemand
         | Op::UpdateCustomKeyStore
         | Op::UpdatePrimaryRegion => None,
     }

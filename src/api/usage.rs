@@ -40,6 +40,15 @@ pub fn check_symmetric(key: &Key, op: Operation) -> Result<()> {
     Ok(())
 }
 
+/// Operations for one origin only: `<key-arn> origin is AWS_KMS which is not valid for
+/// this operation.`
+pub fn wrong_origin(key: &Key) -> KmsError {
+    KmsError::unsupported(format!(
+        "{} origin is {} which is not valid for this operation.",
+        key.arn, key.origin
+    ))
+}
+
 /// `Algorithm HMAC_SHA_256 is incompatible with key spec HMAC_224.`
 pub fn incompatible(algorithm: impl std::fmt::Display, key: &Key) -> KmsError {
     KmsError::new(

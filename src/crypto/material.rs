@@ -12,12 +12,20 @@ use super::symmetric::AesKey;
 use super::{hex, random_array};
 use crate::clock::Timestamp;
 use crate::model::MaterialState;
+use crate::model::enums::RotationType;
 
 #[derive(Clone)]
 pub struct Material {
     pub id: [u8; 32],
     pub created_at: Timestamp,
     pub state: MaterialState,
+    /// When and how this entry became current by a rotation; `None` for the first
+    /// material and for imported material still pending rotation.
+    pub rotated: Option<(Timestamp, RotationType)>,
+    /// Imported material only: when its bytes expire (ExpirationModel KEY_MATERIAL_EXPIRES).
+    pub valid_to: Option<Timestamp>,
+    /// Imported material only: the importer's KeyMaterialDescription.
+    pub description: Option<String>,
     key: Option<Arc<SecretKey>>,
     /// DER SubjectPublicKeyInfo, encoded once (GetPublicKey answers from it).
     public_key: Option<Arc<[u8]>>,
@@ -29,6 +37,8 @@ impl fmt::Debug for Material {
             .field("id", &self.id_hex())
             .field("state", &self.state)
             .field("created_at", &self.created_at)
+            .field("rotated", &self.rotated)
+            .field("valid_to", &self.valid_to)
             .field("key", &self.key)
             .finish()
     }
@@ -54,9 +64,22 @@ impl Material {
             id,
             created_at,
             state,
+            rotated: None,
+            valid_to: None,
+            description: None,
             key: key.map(Arc::new),
             public_key,
         }
+    }
+
+    /// The id of imported material, derived from its key and its bytes as AWS derives
+    /// it: importing the same material into the same key again gives the same id.
+    pub fn imported_id(key_arn: &str, material: &[u8]) -> [u8; 32] {
+        use hmac::{KeyInit, Mac};
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key_arn.as_bytes())
+            .expect("HMAC takes keys of any length");
+        mac.update(material);
+        mac.finalize().into_bytes().into()
     }
 
     /// The 64-hex KeyMaterialId.
@@ -79,6 +102,21 @@ impl Material {
 
     pub fn public_key(&self) -> Option<&[u8]> {
         self.public_key.as_deref()
+    }
+
+    /// Removes the bytes (deleted or expired imported material); the entry stays.
+    pub fn remove_key(&mut self) {
+        self.key = None;
+        self.public_key = None;
+    }
+
+    /// This entry with `key` as its bytes (the same material, imported again).
+    pub fn with_key(&self, key: SecretKey) -> Self {
+        let mut entry = Self::from_parts(self.id, self.created_at, self.state, Some(key));
+        entry.rotated = self.rotated;
+        entry.valid_to = self.valid_to;
+        entry.description.clone_from(&self.description);
+        entry
     }
 }
 

@@ -15,6 +15,7 @@ pub mod secret;
 pub mod secret_key;
 pub mod sign;
 pub mod symmetric;
+pub mod unwrap;
 
 pub use material::Material;
 pub use secret::Secret;

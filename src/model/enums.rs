@@ -205,6 +205,66 @@ aws_enum!(
     }
 );
 
+aws_enum!(RotationType {
+    Automatic = "AUTOMATIC",
+    OnDemand = "ON_DEMAND",
+});
+
+aws_enum!(ExpirationModel {
+    KeyMaterialExpires = "KEY_MATERIAL_EXPIRES",
+    KeyMaterialDoesNotExpire = "KEY_MATERIAL_DOES_NOT_EXPIRE",
+});
+
+impl ExpirationModel {
+    /// The model of imported material that expires at `valid_to`, if ever.
+    pub fn of(valid_to: Option<crate::clock::Timestamp>) -> Self {
+        match valid_to {
+            Some(_) => ExpirationModel::KeyMaterialExpires,
+            None => ExpirationModel::KeyMaterialDoesNotExpire,
+        }
+    }
+}
+
+aws_enum!(ImportType {
+    NewKeyMaterial = "NEW_KEY_MATERIAL",
+    ExistingKeyMaterial = "EXISTING_KEY_MATERIAL",
+});
+
+aws_enum!(ImportState {
+    Imported = "IMPORTED",
+    PendingImport = "PENDING_IMPORT",
+});
+
+aws_enum!(IncludeKeyMaterial {
+    AllKeyMaterial = "ALL_KEY_MATERIAL",
+    RotationsOnly = "ROTATIONS_ONLY",
+});
+
+aws_enum!(
+    /// How key material is wrapped for ImportKeyMaterial (the model's `AlgorithmSpec`).
+    WrappingAlgorithm {
+        RsaesPkcs1V15 = "RSAES_PKCS1_V1_5",
+        RsaesOaepSha1 = "RSAES_OAEP_SHA_1",
+        RsaesOaepSha256 = "RSAES_OAEP_SHA_256",
+        RsaAesKeyWrapSha1 = "RSA_AES_KEY_WRAP_SHA_1",
+        RsaAesKeyWrapSha256 = "RSA_AES_KEY_WRAP_SHA_256",
+        Sm2Pke = "SM2PKE",
+    }
+);
+
+aws_enum!(WrappingKeySpec {
+    Rsa2048 = "RSA_2048",
+    Rsa3072 = "RSA_3072",
+    Rsa4096 = "RSA_4096",
+    Sm2 = "SM2",
+});
+
+impl WrappingKeySpec {
+    pub fn key_spec(self) -> KeySpec {
+        KeySpec::parse(self.as_str()).expect("every wrapping key spec is a key spec")
+    }
+}
+
 aws_enum!(DataKeySpec {
     Aes256 = "AES_256",
     Aes128 = "AES_128",

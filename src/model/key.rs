@@ -3,8 +3,9 @@
 use serde::Serialize;
 
 use super::enums::{
-    CustomerMasterKeySpec, EncryptionAlgorithm, KeyAgreementAlgorithm, KeyManager, KeySpec,
-    KeyState, KeyUsage, MacAlgorithm, MaterialState, MultiRegionKeyType, Origin, SigningAlgorithm,
+    CustomerMasterKeySpec, EncryptionAlgorithm, ExpirationModel, KeyAgreementAlgorithm, KeyManager,
+    KeySpec, KeyState, KeyUsage, MacAlgorithm, MaterialState, MultiRegionKeyType, Origin,
+    RotationType, SigningAlgorithm,
 };
 use super::ids::Scope;
 use super::spec::Algorithms;
@@ -39,6 +40,15 @@ pub struct Key {
     pub tags: Vec<Tag>,
     /// Every material this key has had, oldest first; one is current once it has any.
     pub materials: Vec<Material>,
+    /// Automatic rotation, while enabled.
+    pub rotation: Option<AutoRotation>,
+}
+
+/// Automatic rotation settings: every `period_days`, the next one at `next`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AutoRotation {
+    pub period_days: u32,
+    pub next: Timestamp,
 }
 
 impl Key {
@@ -54,13 +64,41 @@ impl Key {
             .find(|m| m.state == MaterialState::Current)
     }
 
-    /// Whether the current material still has its key (imported material may be gone).
+    /// Whether the key can be used: it has current material, and no material that
+    /// belongs to it for good (current or non-current) has lost its bytes. Imported
+    /// material that was deleted or expired takes this away ("any key material deleted
+    /// or expired" sends an imported key back to PendingImport).
     pub fn has_material(&self) -> bool {
-        self.current_material().and_then(Material::key).is_some()
+        self.current_material().is_some()
+            && self
+                .materials
+                .iter()
+                .filter(|m| m.state != MaterialState::PendingRotation)
+                .all(|m| m.key().is_some())
     }
 
     pub fn material(&self, id: &[u8; 32]) -> Option<&Material> {
         self.materials.iter().find(|m| &m.id == id)
+    }
+
+    /// Makes `new` the current material; the current one stays for decryption only.
+    pub fn rotate_to(&mut self, mut new: Material, at: Timestamp, kind: RotationType) {
+        for m in &mut self.materials {
+            if m.state == MaterialState::Current {
+                m.state = MaterialState::NonCurrent;
+            }
+        }
+        new.state = MaterialState::Current;
+        new.rotated = Some((at, kind));
+        self.materials.push(new);
+    }
+
+    /// How many on-demand rotations the key has had (AWS limits them).
+    pub fn on_demand_rotations(&self) -> usize {
+        self.materials
+            .iter()
+            .filter(|m| matches!(m.rotated, Some((_, RotationType::OnDemand))))
+            .count()
     }
 
     /// The algorithms the key supports for its usage.
@@ -102,7 +140,24 @@ impl Key {
             current_key_material_id: (self.spec == KeySpec::SymmetricDefault)
                 .then(|| self.current_material().map(Material::id_hex))
                 .flatten(),
+            expiration_model: self.expiration().map(|(model, _)| model),
+            valid_to: self.expiration().and_then(|(_, valid_to)| valid_to),
         }
+    }
+
+    /// Imported material present: whether it expires, and the earliest ValidTo of the
+    /// material that belongs to the key for good (AWS omits both otherwise).
+    fn expiration(&self) -> Option<(ExpirationModel, Option<Timestamp>)> {
+        if self.origin != Origin::External || !self.has_material() {
+            return None;
+        }
+        let valid_to = self
+            .materials
+            .iter()
+            .filter(|m| m.state != MaterialState::PendingRotation)
+            .filter_map(|m| m.valid_to)
+            .min();
+        Some((ExpirationModel::of(valid_to), valid_to))
     }
 }
 
@@ -140,6 +195,10 @@ pub struct KeyMetadata<'a> {
     pending_deletion_window_in_days: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     current_key_material_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expiration_model: Option<ExpirationModel>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    valid_to: Option<Timestamp>,
 }
 
 #[derive(Debug, Serialize)]
@@ -178,6 +237,7 @@ impl Key {
             policy: String::new(),
             tags: Vec::new(),
             materials: Vec::new(),
+            rotation: None,
         }
     }
 }

@@ -2,10 +2,12 @@
 
 pub mod enums;
 pub mod ids;
+pub mod import_token;
 pub mod key;
 pub mod operation;
 pub mod spec;
 pub mod state;
+pub mod timed;
 
 pub use enums::{
     DataKeyPairSpec, EncryptionAlgorithm, KeyAgreementAlgorithm, KeyManager, KeySpec, KeyState,

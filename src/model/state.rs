@@ -20,7 +20,10 @@ enum Rule {
     CancelDeletion,
     /// Metadata changes (aliases, tags, description): anything but a key on its way out.
     Manage,
-    /// Rotation settings and on-demand rotation.
+    /// Turning automatic rotation on or off. A key waiting for imported material passes
+    /// here: the handler refuses it for its origin, as AWS does.
+    RotationSettings,
+    /// On-demand rotation.
     Rotation,
     /// Operations that name no key (CreateKey, ListKeys, custom key stores, ...).
     NoKey,
@@ -54,12 +57,14 @@ fn rule(op: Operation) -> Rule {
         | UntagResource
         | UpdateKeyDescription
         | GetParametersForImport
-        | ImportKeyMaterial
-        | DeleteImportedKeyMaterial => Rule::Manage,
-        EnableKeyRotation | DisableKeyRotation | RotateKeyOnDemand => Rule::Rotation,
+        | ImportKeyMaterial => Rule::Manage,
+        EnableKeyRotation | DisableKeyRotation => Rule::RotationSettings,
+        RotateKeyOnDemand => Rule::Rotation,
         DescribeKey | GetKeyPolicy | PutKeyPolicy | ListKeyPolicies | ListResourceTags
         | ListAliases | DeleteAlias | GetKeyRotationStatus | ListKeyRotations | ListGrants
         | RetireGrant | RevokeGrant | GetKeyLastUsage => Rule::Any,
+        // A key pending deletion keeps its state (AWS's DeleteImportedKeyMaterial docs).
+        DeleteImportedKeyMaterial => Rule::Any,
         CreateKey
         | ListKeys
         | GenerateRandom
@@ -119,7 +124,7 @@ pub fn check(op: Operation, key: &Key) -> Result<()> {
     match (rule(op), state) {
         (Rule::Any | Rule::NoKey, _) => Ok(()),
         (Rule::Use, Enabled | Updating) => Ok(()),
-        (Rule::Use | Rule::Rotation, Disabled) => Err(KmsError::new(
+        (Rule::Use | Rule::Rotation | Rule::RotationSettings, Disabled) => Err(KmsError::new(
             ErrorCode::Disabled,
             format!("{} is disabled.", key.arn),
         )),
@@ -138,6 +143,7 @@ pub fn check(op: Operation, key: &Key) -> Result<()> {
         ))),
         (Rule::Manage, Enabled | Disabled | PendingImport | Unavailable | Updating) => Ok(()),
         (Rule::Rotation, Enabled | Unavailable | Updating) => Ok(()),
+        (Rule::RotationSettings, Enabled | PendingImport | Unavailable | Updating) => Ok(()),
         _ => Err(invalid()),
     }
 }
@@ -154,6 +160,18 @@ pub fn next_state(op: Operation, key: &Key) -> KeyState {
         Operation::CancelKeyDeletion => KeyState::Disabled,
         _ => key.state,
     }
+}
+
+/// Moves a key to the state its material implies: without usable material an enabled or
+/// disabled key is PendingImport (deleted or expired imported material); with material
+/// imported again, a PendingImport key is Enabled. Other states (pending deletion) keep.
+pub fn settle(key: &mut Key) {
+    use KeyState::*;
+    key.state = match (key.state, key.has_material()) {
+        (Enabled | Disabled, false) => PendingImport,
+        (PendingImport, true) => Enabled,
+        (state, _) => state,
+    };
 }
 
 #[cfg(test)]

@@ -15,6 +15,9 @@ use super::Alias;
 use crate::BoxError;
 use crate::clock::Timestamp;
 use crate::crypto::{Material, SecretKey};
+use crate::model::enums::{RotationType, WrappingAlgorithm, WrappingKeySpec};
+use crate::model::import_token::ImportToken;
+use crate::model::key::AutoRotation;
 use crate::model::{
     Key, KeyManager, KeySpec, KeyState, KeyUsage, MaterialState, Origin, Scope, Tag,
 };
@@ -136,12 +139,20 @@ fn material_from_row(row: &SqliteRow) -> Result<Material, BoxError> {
         }
         None => None,
     };
-    Ok(Material::from_parts(
+    let mut material = Material::from_parts(
         id,
         Timestamp(row.try_get("created_at")?),
         parse(row.try_get("state")?, MaterialState::parse)?,
         key,
-    ))
+    );
+    let rotation_type: Option<String> = row.try_get("rotation_type")?;
+    let rotated_at: Option<i64> = row.try_get("rotated_at")?;
+    if let (Some(kind), Some(at)) = (rotation_type, rotated_at) {
+        material.rotated = Some((Timestamp(at), parse(kind, RotationType::parse)?));
+    }
+    material.valid_to = row.try_get::<Option<i64>, _>("valid_to")?.map(Timestamp);
+    material.description = row.try_get("description")?;
+    Ok(material)
 }
 
 fn key_from_row(row: &SqliteRow) -> Result<Key, BoxError> {
@@ -169,7 +180,43 @@ fn key_from_row(row: &SqliteRow) -> Result<Key, BoxError> {
         policy: row.try_get("policy")?,
         tags: Vec::new(),
         materials: Vec::new(),
+        rotation: match (
+            row.try_get::<Option<u32>, _>("rotation_period_days")?,
+            row.try_get::<Option<i64>, _>("next_rotation")?,
+        ) {
+            (Some(period_days), Some(next)) => Some(AutoRotation {
+                period_days,
+                next: Timestamp(next),
+            }),
+            _ => None,
+        },
     })
+}
+
+/// Import parameters that have not expired yet (expired ones go with the schedule).
+pub async fn load_tokens(pool: &SqlitePool) -> Result<Vec<ImportToken>, BoxError> {
+    let mut tokens = Vec::new();
+    for row in sqlx::query("SELECT * FROM import_tokens")
+        .fetch_all(pool)
+        .await?
+    {
+        let id: Vec<u8> = row.try_get("token_id")?;
+        let spec = parse(row.try_get("wrapping_key_spec")?, WrappingKeySpec::parse)?;
+        let der = zeroize::Zeroizing::new(row.try_get::<Vec<u8>, _>("wrapping_key")?);
+        tokens.push(ImportToken {
+            id: id.try_into().map_err(|_| "bad token id")?,
+            scope: Scope::new(
+                row.try_get::<String, _>("account")?,
+                row.try_get::<String, _>("region")?,
+            ),
+            key_id: row.try_get("key_id")?,
+            algorithm: parse(row.try_get("wrapping_algorithm")?, WrappingAlgorithm::parse)?,
+            spec,
+            wrapping_key: std::sync::Arc::new(SecretKey::from_storage(spec.key_spec(), &der)?),
+            expires_at: Timestamp(row.try_get("expires_at")?),
+        });
+    }
+    Ok(tokens)
 }
 
 /// The changes of one request, committed together or not at all.
@@ -178,8 +225,11 @@ pub async fn apply(pool: &SqlitePool, changes: &[super::Change]) -> Result<(), s
     for change in changes {
         match change {
             super::Change::Key(key) => write_key(&mut tx, key).await?,
+            super::Change::DeleteKey(scope, id) => remove_key(&mut tx, scope, id).await?,
             super::Change::Alias(scope, alias) => write_alias(&mut tx, scope, alias).await?,
             super::Change::DeleteAlias(scope, name) => remove_alias(&mut tx, scope, name).await?,
+            super::Change::Token(token) => write_token(&mut tx, token).await?,
+            super::Change::DeleteToken(id) => remove_token(&mut tx, id).await?,
         }
     }
     tx.commit().await
@@ -189,15 +239,17 @@ pub async fn apply(pool: &SqlitePool, changes: &[super::Change]) -> Result<(), s
 async fn write_key(tx: &mut Transaction<'_, Sqlite>, key: &Key) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO keys (account, region, key_id, created_at, description, state, deletion_date,
-             pending_window_days, key_spec, key_usage, origin, key_manager, multi_region, policy)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             pending_window_days, key_spec, key_usage, origin, key_manager, multi_region, policy,
+             rotation_period_days, next_rotation)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (account, region, key_id) DO UPDATE SET
              created_at = excluded.created_at, description = excluded.description,
              state = excluded.state, deletion_date = excluded.deletion_date,
              pending_window_days = excluded.pending_window_days, key_spec = excluded.key_spec,
              key_usage = excluded.key_usage, origin = excluded.origin,
              key_manager = excluded.key_manager, multi_region = excluded.multi_region,
-             policy = excluded.policy",
+             policy = excluded.policy, rotation_period_days = excluded.rotation_period_days,
+             next_rotation = excluded.next_rotation",
     )
     .bind(&key.scope.account)
     .bind(&key.scope.region)
@@ -213,16 +265,21 @@ async fn write_key(tx: &mut Transaction<'_, Sqlite>, key: &Key) -> Result<(), sq
     .bind(key.manager.as_str())
     .bind(key.multi_region)
     .bind(&key.policy)
+    .bind(key.rotation.map(|r| r.period_days))
+    .bind(key.rotation.map(|r| r.next.millis()))
     .execute(&mut **tx)
     .await?;
     for (seq, material) in key.materials.iter().enumerate() {
         let bytes = material.key().map(SecretKey::to_storage);
         sqlx::query(
             "INSERT INTO key_material
-                 (account, region, key_id, material_id, seq, kind, state, material, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                 (account, region, key_id, material_id, seq, kind, state, material, created_at,
+                  rotation_type, rotated_at, valid_to, description)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (account, region, key_id, material_id) DO UPDATE SET
-                 state = excluded.state, material = excluded.material",
+                 seq = excluded.seq, state = excluded.state, material = excluded.material,
+                 rotation_type = excluded.rotation_type, rotated_at = excluded.rotated_at,
+                 valid_to = excluded.valid_to, description = excluded.description",
         )
         .bind(&key.scope.account)
         .bind(&key.scope.region)
@@ -233,6 +290,10 @@ async fn write_key(tx: &mut Transaction<'_, Sqlite>, key: &Key) -> Result<(), sq
         .bind(material.state.as_str())
         .bind(bytes.as_ref().map(|b| b.expose()))
         .bind(material.created_at.millis())
+        .bind(material.rotated.map(|(_, kind)| kind.as_str()))
+        .bind(material.rotated.map(|(at, _)| at.millis()))
+        .bind(material.valid_to.map(Timestamp::millis))
+        .bind(material.description.as_deref())
         .execute(&mut **tx)
         .await?;
     }
@@ -299,18 +360,51 @@ async fn remove_alias(
         .map(drop)
 }
 
-/// Deletes keys for good; their material, tags and aliases go with them (cascade).
-pub async fn delete_keys(pool: &SqlitePool, keys: &[(Scope, String)]) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    for (scope, id) in keys {
-        sqlx::query("DELETE FROM keys WHERE account = ? AND region = ? AND key_id = ?")
-            .bind(&scope.account)
-            .bind(&scope.region)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-    }
-    tx.commit().await
+/// Deletes a key for good; its material, tags, aliases and import tokens go with it
+/// (cascade).
+async fn remove_key(
+    tx: &mut Transaction<'_, Sqlite>,
+    scope: &Scope,
+    id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM keys WHERE account = ? AND region = ? AND key_id = ?")
+        .bind(&scope.account)
+        .bind(&scope.region)
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map(drop)
+}
+
+async fn write_token(
+    tx: &mut Transaction<'_, Sqlite>,
+    token: &ImportToken,
+) -> Result<(), sqlx::Error> {
+    let der = token.wrapping_key.to_storage();
+    sqlx::query(
+        "INSERT INTO import_tokens (token_id, account, region, key_id, wrapping_algorithm,
+             wrapping_key_spec, wrapping_key, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(token.id.as_slice())
+    .bind(&token.scope.account)
+    .bind(&token.scope.region)
+    .bind(&token.key_id)
+    .bind(token.algorithm.as_str())
+    .bind(token.spec.as_str())
+    .bind(der.expose())
+    .bind(token.expires_at.millis())
+    .execute(&mut **tx)
+    .await
+    .map(drop)
+}
+
+async fn remove_token(tx: &mut Transaction<'_, Sqlite>, id: &[u8; 32]) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM import_tokens WHERE token_id = ?")
+        .bind(id.as_slice())
+        .execute(&mut **tx)
+        .await
+        .map(drop)
 }
 
 /// Deletes every key (their material, tags and aliases go with them) and alias.
@@ -318,6 +412,7 @@ pub async fn wipe(pool: &SqlitePool) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     for statement in [
         "DELETE FROM aliases",
+        "DELETE FROM import_tokens",
         "DELETE FROM tags",
         "DELETE FROM key_material",
         "DELETE FROM keys",

@@ -3,10 +3,15 @@
 //! Reads (every cryptographic operation) touch only the cache, behind a short read lock.
 //! Writes go through a [`Txn`]: one writer at a time, each change committed to SQLite
 //! before the cache is updated and the request acknowledged.
+//!
+//! The store also keeps the one schedule of timed events (deletions, automatic rotations,
+//! expiring imported material, expiring import tokens), ordered by due date and derived
+//! from what is stored: every commit updates it, start-up rebuilds it, and each write
+//! first applies whatever has fallen due ([`Txn`] sees the world as it is now).
 
 mod db;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
@@ -16,6 +21,8 @@ use tokio::sync::{Mutex, MutexGuard};
 use crate::BoxError;
 use crate::clock::{Clock, Timestamp};
 use crate::error::{KmsError, Result};
+use crate::model::import_token::ImportToken;
+use crate::model::timed::{self, Event, Outcome};
 use crate::model::{Key, Scope};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,20 +72,28 @@ pub struct Store {
     db: SqlitePool,
     clock: Arc<Clock>,
     cache: RwLock<HashMap<Scope, Partition>>,
+    /// Import parameters by token id; used only under the writer.
+    tokens: std::sync::Mutex<HashMap<[u8; 32], Arc<ImportToken>>>,
     writer: Mutex<()>,
-    /// Keys pending deletion, by deletion date: a write purges only those that are due,
-    /// instead of scanning every key (which made bulk writes quadratic).
-    deletions: std::sync::Mutex<BTreeSet<(Timestamp, Scope, String)>>,
+    /// Every timed event by due date, so a write handles only what is due instead of
+    /// scanning every key (which made bulk writes quadratic).
+    schedule: std::sync::Mutex<BTreeSet<(Timestamp, Due)>>,
 }
 
-/// The schedule entry of a key pending deletion.
-fn deletion(key: &Key) -> Option<(Timestamp, Scope, String)> {
-    match (key.state, key.deletion_date) {
-        (crate::model::KeyState::PendingDeletion, Some(date)) => {
-            Some((date, key.scope.clone(), key.id.clone()))
-        }
-        _ => None,
-    }
+/// One entry of the schedule: an event of a key, or the expiry of an import token.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Due {
+    Key(Scope, String, Event),
+    Token([u8; 32]),
+}
+
+fn key_events(key: &Key) -> impl Iterator<Item = (Timestamp, Due)> + '_ {
+    timed::due_dates(key)
+        .map(|(at, event)| (at, Due::Key(key.scope.clone(), key.id.clone(), event)))
+}
+
+fn token_event(token: &ImportToken) -> (Timestamp, Due) {
+    (token.expires_at, Due::Token(token.id))
 }
 
 impl Store {
@@ -86,6 +101,7 @@ impl Store {
     pub async fn open(data_dir: Option<&Path>, clock: Arc<Clock>) -> Result<Self, BoxError> {
         let db = db::open(data_dir).await?;
         let (keys, aliases) = db::load(&db).await?;
+        let tokens = db::load_tokens(&db).await?;
         let mut cache: HashMap<Scope, Partition> = HashMap::new();
         for key in keys {
             let partition = cache.entry(key.scope.clone()).or_default();
@@ -95,17 +111,20 @@ impl Store {
             let partition = cache.entry(scope).or_default();
             partition.aliases.insert(alias.name.clone(), alias);
         }
-        let deletions = cache
+        let mut schedule: BTreeSet<(Timestamp, Due)> = cache
             .values()
             .flat_map(|p| p.keys.values())
-            .filter_map(|k| deletion(k))
+            .flat_map(|k| key_events(k))
             .collect();
+        schedule.extend(tokens.iter().map(token_event));
+        let tokens = tokens.into_iter().map(|t| (t.id, Arc::new(t))).collect();
         Ok(Self {
             db,
             clock,
             cache: RwLock::new(cache),
+            tokens: std::sync::Mutex::new(tokens),
             writer: Mutex::new(()),
-            deletions: std::sync::Mutex::new(deletions),
+            schedule: std::sync::Mutex::new(schedule),
         })
     }
 
@@ -124,6 +143,11 @@ impl Store {
             .get(id)
             .filter(|k| !k.is_deleted(now))
             .cloned()
+    }
+
+    /// A key as stored, even past its deletion date (for the schedule).
+    fn key_any(&self, scope: &Scope, id: &str) -> Option<Arc<Key>> {
+        self.read().get(scope)?.keys.get(id).cloned()
     }
 
     /// A live alias: one whose target key still exists.
@@ -181,8 +205,8 @@ impl Store {
         page(live, limit, |a| a.name.clone())
     }
 
-    /// Starts a write: waits for the single writer slot, then removes keys whose
-    /// deletion date has passed so the change sees the world as it is now.
+    /// Starts a write: waits for the single writer slot, then applies every timed event
+    /// that has fallen due, so the change sees the world as it is now.
     pub async fn begin(&self) -> Result<Txn<'_>> {
         let guard = self.writer.lock().await;
         let txn = Txn {
@@ -190,7 +214,7 @@ impl Store {
             _guard: guard,
             pending: Vec::new(),
         };
-        txn.purge_deleted().await?;
+        txn.run_due().await?;
         Ok(txn)
     }
 
@@ -233,15 +257,21 @@ impl Store {
             .unwrap_or_else(|e| e.into_inner())
             .clear();
         self.schedule().clear();
+        self.tokens().clear();
         Ok(())
     }
 
-    fn schedule(&self) -> std::sync::MutexGuard<'_, BTreeSet<(Timestamp, Scope, String)>> {
+    fn schedule(&self) -> std::sync::MutexGuard<'_, BTreeSet<(Timestamp, Due)>> {
         // Every change to the set is a single insert or remove: a poisoned lock is sound.
-        self.deletions.lock().unwrap_or_else(|e| e.into_inner())
+        self.schedule.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Deletes keys whose deletion date has passed (called by the background sweeper).
+    fn tokens(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Arc<ImportToken>>> {
+        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Applies the timed events that are due (called by the background sweeper and
+    /// after the clock control moves time).
     pub async fn sweep(&self) -> Result<()> {
         self.begin().await?.commit().await
     }
@@ -251,8 +281,12 @@ impl Store {
 #[derive(Debug)]
 pub enum Change {
     Key(Arc<Key>),
+    /// Deleted for good, with its aliases and import tokens.
+    DeleteKey(Scope, String),
     Alias(Scope, Alias),
     DeleteAlias(Scope, String),
+    Token(Arc<ImportToken>),
+    DeleteToken([u8; 32]),
 }
 
 /// The single writer. A request stages its changes (`save_*`, `delete_*`) and commits
@@ -295,41 +329,73 @@ impl Txn<'_> {
             .push(Change::DeleteAlias(scope.clone(), name.to_owned()));
     }
 
+    /// Import parameters by token id, unless they expired and were removed.
+    pub fn token(&self, id: &[u8; 32]) -> Option<Arc<ImportToken>> {
+        self.store.tokens().get(id).cloned()
+    }
+
+    pub fn save_token(&mut self, token: ImportToken) {
+        self.pending.push(Change::Token(Arc::new(token)));
+    }
+
     /// Writes every staged change in one transaction, then updates the cache.
-    pub async fn commit(self) -> Result<()> {
-        if self.pending.is_empty() {
+    pub async fn commit(mut self) -> Result<()> {
+        let changes = std::mem::take(&mut self.pending);
+        self.apply(changes).await
+    }
+
+    async fn apply(&self, changes: Vec<Change>) -> Result<()> {
+        if changes.is_empty() {
             return Ok(());
         }
-        db::apply(&self.store.db, &self.pending)
+        db::apply(&self.store.db, &changes)
             .await
             .map_err(KmsError::internal)?;
         let mut cache = self.write_cache();
         let mut schedule = self.store.schedule();
-        for change in &self.pending {
+        let mut tokens = self.store.tokens();
+        for change in changes {
             match change {
                 Change::Key(key) => {
-                    let old = cache
-                        .entry(key.scope.clone())
-                        .or_default()
-                        .keys
-                        .insert(key.id.clone(), key.clone());
-                    if let Some(due) = old.as_deref().and_then(deletion) {
-                        schedule.remove(&due);
+                    let partition = cache.entry(key.scope.clone()).or_default();
+                    if let Some(old) = partition.keys.get(&key.id) {
+                        for due in key_events(old) {
+                            schedule.remove(&due);
+                        }
                     }
-                    if let Some(due) = deletion(key) {
-                        schedule.insert(due);
+                    schedule.extend(key_events(&key));
+                    partition.keys.insert(key.id.clone(), key);
+                }
+                Change::DeleteKey(scope, id) => {
+                    if let Some(p) = cache.get_mut(&scope) {
+                        if let Some(old) = p.keys.remove(&id) {
+                            for due in key_events(&old) {
+                                schedule.remove(&due);
+                            }
+                        }
+                        p.aliases.retain(|_, a| a.target_key_id != id);
                     }
+                    tokens.retain(|_, t| !(t.scope == scope && t.key_id == id));
                 }
                 Change::Alias(scope, alias) => {
                     cache
-                        .entry(scope.clone())
+                        .entry(scope)
                         .or_default()
                         .aliases
-                        .insert(alias.name.clone(), alias.clone());
+                        .insert(alias.name.clone(), alias);
                 }
                 Change::DeleteAlias(scope, name) => {
-                    if let Some(partition) = cache.get_mut(scope) {
-                        partition.aliases.remove(name);
+                    if let Some(partition) = cache.get_mut(&scope) {
+                        partition.aliases.remove(&name);
+                    }
+                }
+                Change::Token(token) => {
+                    schedule.insert(token_event(&token));
+                    tokens.insert(token.id, token);
+                }
+                Change::DeleteToken(id) => {
+                    if let Some(token) = tokens.remove(&id) {
+                        schedule.remove(&token_event(&token));
                     }
                 }
             }
@@ -337,42 +403,49 @@ impl Txn<'_> {
         Ok(())
     }
 
-    /// Deletes for good the keys whose deletion date has passed: those at the front of
-    /// the schedule, so the cost follows the keys due, not the keys stored.
-    async fn purge_deleted(&self) -> Result<()> {
+    /// Applies every event due by now, all in one transaction: the deletions, rotations
+    /// and expiries of the keys at the front of the schedule, and expired import tokens.
+    /// The cost follows the events due, not the keys stored.
+    async fn run_due(&self) -> Result<()> {
         let now = self.store.clock.now();
-        let due: Vec<(Timestamp, Scope, String)> = self
+        let due: Vec<Due> = self
             .store
             .schedule()
             .iter()
-            .take_while(|(date, _, _)| *date <= now)
-            .cloned()
+            .take_while(|(at, _)| *at <= now)
+            .map(|(_, due)| due.clone())
             .collect();
         if due.is_empty() {
             return Ok(());
         }
-        let expired: Vec<(Scope, String)> = due
-            .iter()
-            .map(|(_, scope, id)| (scope.clone(), id.clone()))
-            .collect();
-        db::delete_keys(&self.store.db, &expired)
-            .await
-            .map_err(KmsError::internal)?;
-        let mut cache = self.write_cache();
-        for (scope, id) in &expired {
-            if let Some(p) = cache.get_mut(scope) {
-                p.keys.remove(id);
-                p.aliases.retain(|_, a| &a.target_key_id != id);
+        let mut changes = Vec::new();
+        let mut seen = HashSet::new();
+        for entry in due {
+            match entry {
+                Due::Key(scope, id, _) => {
+                    let Some(key) = self.store.key_any(&scope, &id) else {
+                        continue;
+                    };
+                    if !seen.insert((scope.clone(), id.clone())) {
+                        continue;
+                    }
+                    match timed::catch_up(&key, now) {
+                        Outcome::Unchanged => {}
+                        Outcome::Changed(key) => changes.push(Change::Key(Arc::new(*key))),
+                        Outcome::Deleted => changes.push(Change::DeleteKey(scope, id)),
+                    }
+                }
+                Due::Token(id) => changes.push(Change::DeleteToken(id)),
             }
         }
-        let mut schedule = self.store.schedule();
-        for entry in &due {
-            schedule.remove(entry);
+        let deleted = changes
+            .iter()
+            .filter(|c| matches!(c, Change::DeleteKey(..)))
+            .count();
+        self.apply(changes).await?;
+        if deleted > 0 {
+            tracing::info!(count = deleted, "deleted keys whose deletion date passed");
         }
-        tracing::info!(
-            count = expired.len(),
-            "deleted keys whose deletion date passed"
-        );
         Ok(())
     }
 }

@@ -10,5 +10,6 @@ mod model;
 mod persistence;
 mod protocol;
 mod readme;
+mod rotation;
 mod seed;
 mod tags_policies;
