@@ -506,4 +506,40 @@ mod tests {
         store.close().await;
         let _ = std::fs::remove_dir_all(dir);
     }
+
+    #[tokio::test]
+    async fn an_expired_import_token_is_removed_for_good() {
+        use crate::crypto::SecretKey;
+        use crate::model::KeySpec;
+        use crate::model::enums::{WrappingAlgorithm, WrappingKeySpec};
+        let dir = std::env::temp_dir().join(format!("trent-store-{}", uuid::Uuid::new_v4()));
+        let scope = Scope::new("111122223333", "us-east-1");
+        let clock = Arc::new(Clock::default());
+        let store = Store::open(Some(&dir), clock.clone()).await.unwrap();
+        let mut txn = store.begin().await.unwrap();
+        txn.save_key(key(&scope, "k1"));
+        txn.save_token(ImportToken {
+            id: [1; 32],
+            scope: scope.clone(),
+            key_id: "k1".into(),
+            algorithm: WrappingAlgorithm::Sm2Pke,
+            spec: WrappingKeySpec::Sm2,
+            wrapping_key: Arc::new(SecretKey::generate(KeySpec::Sm2)),
+            expires_at: Timestamp(clock.now().millis() + 1_000),
+        });
+        txn.commit().await.unwrap();
+        store.close().await;
+        // Loaded again at start-up, then due once the clock passes its expiry.
+        let store = Store::open(Some(&dir), clock.clone()).await.unwrap();
+        assert!(store.begin().await.unwrap().token(&[1; 32]).is_some());
+        clock.advance(2_000).unwrap();
+        store.sweep().await.unwrap();
+        assert!(store.begin().await.unwrap().token(&[1; 32]).is_none());
+        assert!(store.schedule().is_empty());
+        store.close().await;
+        let store = Store::open(Some(&dir), Arc::default()).await.unwrap();
+        assert!(store.tokens().is_empty());
+        store.close().await;
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }

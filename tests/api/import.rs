@@ -637,3 +637,36 @@ async fn asymmetric_and_hmac_material_and_sm2_wrapping() {
     let out = kms.decrypt().ciphertext_blob(blob).send().await.unwrap();
     assert_eq!(out.plaintext.unwrap().as_ref(), b"sm2-wrapped");
 }
+
+#[tokio::test]
+async fn an_import_token_survives_a_restart_and_expires_on_the_clock() {
+    let t = spawn().await;
+    let kms = t.client();
+    let (key, _) = external_key(
+        &kms,
+        KeySpec::SymmetricDefault,
+        KeyUsageType::EncryptDecrypt,
+    )
+    .await;
+    let p = parameters(
+        &kms,
+        &key,
+        AlgorithmSpec::RsaAesKeyWrapSha1,
+        WrappingKeySpec::Rsa2048,
+    )
+    .await;
+    let t = t.restart().await;
+    let kms = t.client();
+    // The wrapping key behind the token was stored: the token still works.
+    import(&kms, &key, &p, &[4; 32]).await.unwrap();
+    t.advance_clock(DAY + 1).await;
+    let (code, _) = err(kms
+        .import_key_material()
+        .key_id(&key)
+        .import_token(p.token.clone())
+        .encrypted_key_material(wrap(&p, &[4; 32]))
+        .expiration_model(ExpirationModelType::KeyMaterialDoesNotExpire)
+        .send()
+        .await);
+    assert_eq!(code, "ExpiredImportTokenException");
+}
