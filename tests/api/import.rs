@@ -6,6 +6,11 @@
 use aes_kw::KwpAes256;
 use aes_kw::cipher::KeyInit;
 use aws_sdk_kms::Client;
+use aws_sdk_kms::error::SdkError;
+use aws_sdk_kms::operation::import_key_material::builders::ImportKeyMaterialFluentBuilder;
+use aws_sdk_kms::operation::import_key_material::{
+    ImportKeyMaterialError, ImportKeyMaterialOutput,
+};
 use aws_sdk_kms::primitives::{Blob, DateTime};
 use aws_sdk_kms::types::{
     AlgorithmSpec, ExpirationModelType, ImportType, IncludeKeyMaterial, KeySpec, KeyState,
@@ -95,14 +100,50 @@ async fn external_key(kms: &Client, spec: KeySpec, usage: KeyUsageType) -> (Stri
     (key.key_id, key.arn.unwrap())
 }
 
-/// Imports `material` for good (no expiry); the KeyMaterialId, if reported.
-async fn import(kms: &Client, key: &str, p: &Parameters, material: &[u8]) -> Option<String> {
+/// An ImportKeyMaterial request for `material`, wrapped for the parameters.
+fn import_request(
+    kms: &Client,
+    key: &str,
+    p: &Parameters,
+    material: &[u8],
+) -> ImportKeyMaterialFluentBuilder {
     kms.import_key_material()
         .key_id(key)
         .import_token(p.token.clone())
         .encrypted_key_material(wrap(p, material))
+}
+
+/// A symmetric key waiting for material, and import parameters for it (RSA_2048 with
+/// RSAES_OAEP_SHA_256).
+async fn symmetric_external_key(kms: &Client) -> (String, String, Parameters) {
+    let (key, arn) =
+        external_key(kms, KeySpec::SymmetricDefault, KeyUsageType::EncryptDecrypt).await;
+    let p = parameters(
+        kms,
+        &key,
+        AlgorithmSpec::RsaesOaepSha256,
+        WrappingKeySpec::Rsa2048,
+    )
+    .await;
+    (key, arn, p)
+}
+
+/// Imports `material` for good (no expiry).
+async fn try_import(
+    kms: &Client,
+    key: &str,
+    p: &Parameters,
+    material: &[u8],
+) -> Result<ImportKeyMaterialOutput, SdkError<ImportKeyMaterialError>> {
+    import_request(kms, key, p, material)
         .expiration_model(ExpirationModelType::KeyMaterialDoesNotExpire)
         .send()
+        .await
+}
+
+/// Imports `material` for good; the KeyMaterialId, if reported.
+async fn import(kms: &Client, key: &str, p: &Parameters, material: &[u8]) -> Option<String> {
+    try_import(kms, key, p, material)
         .await
         .unwrap()
         .key_material_id
@@ -150,13 +191,7 @@ async fn symmetric_material_imports_deletes_and_imports_again() {
     let material = [0x5a; 32];
 
     // The default expiration model needs a date; a failed request leaves the token usable.
-    let (code, message) = err(kms
-        .import_key_material()
-        .key_id(&key)
-        .import_token(p.token.clone())
-        .encrypted_key_material(wrap(&p, &material))
-        .send()
-        .await);
+    let (code, message) = err(import_request(&kms, &key, &p, &material).send().await);
     assert_eq!(code, "ValidationException");
     assert_eq!(
         message,
@@ -208,14 +243,7 @@ async fn symmetric_material_imports_deletes_and_imports_again() {
         WrappingKeySpec::Rsa4096,
     )
     .await;
-    let (code, _) = err(kms
-        .import_key_material()
-        .key_id(&key)
-        .import_token(p.token.clone())
-        .encrypted_key_material(wrap(&p, &[0x11; 32]))
-        .expiration_model(ExpirationModelType::KeyMaterialDoesNotExpire)
-        .send()
-        .await);
+    let (code, _) = err(try_import(&kms, &key, &p, &[0x11; 32]).await);
     assert_eq!(code, "IncorrectKeyMaterialException");
     assert_eq!(import(&kms, &key, &p, &material).await, Some(id.clone()));
     let out = kms
@@ -338,11 +366,7 @@ async fn import_errors_in_aws_words() {
         "The key material in the request is invalid: SYMMETRIC_DEFAULT key material is 256 bits (32 bytes)."
     );
     // Dates the expiration model does not allow.
-    let (code, _) = err(kms
-        .import_key_material()
-        .key_id(&key)
-        .import_token(p.token.clone())
-        .encrypted_key_material(wrap(&p, &material))
+    let (code, _) = err(import_request(&kms, &key, &p, &material)
         .valid_to(DateTime::from_secs(
             DateTime::from(std::time::SystemTime::now()).secs() + 400 * DAY,
         ))
@@ -363,25 +387,10 @@ async fn import_errors_in_aws_words() {
 async fn material_expires_on_the_clock_even_across_a_restart() {
     let t = spawn().await;
     let kms = t.client();
-    let (key, arn) = external_key(
-        &kms,
-        KeySpec::SymmetricDefault,
-        KeyUsageType::EncryptDecrypt,
-    )
-    .await;
-    let p = parameters(
-        &kms,
-        &key,
-        AlgorithmSpec::RsaesOaepSha256,
-        WrappingKeySpec::Rsa2048,
-    )
-    .await;
+    let (key, arn, p) = symmetric_external_key(&kms).await;
     let material = [9u8; 32];
     let valid_to = DateTime::from_secs(DateTime::from(std::time::SystemTime::now()).secs() + DAY);
-    kms.import_key_material()
-        .key_id(&key)
-        .import_token(p.token.clone())
-        .encrypted_key_material(wrap(&p, &material))
+    import_request(&kms, &key, &p, &material)
         .valid_to(valid_to)
         .send()
         .await
@@ -424,19 +433,7 @@ async fn material_expires_on_the_clock_even_across_a_restart() {
 async fn imported_symmetric_keys_rotate_to_new_material_on_demand() {
     let t = spawn().await;
     let kms = t.client();
-    let (key, arn) = external_key(
-        &kms,
-        KeySpec::SymmetricDefault,
-        KeyUsageType::EncryptDecrypt,
-    )
-    .await;
-    let p = parameters(
-        &kms,
-        &key,
-        AlgorithmSpec::RsaesOaepSha256,
-        WrappingKeySpec::Rsa2048,
-    )
-    .await;
+    let (key, arn, p) = symmetric_external_key(&kms).await;
     let m1 = import(&kms, &key, &p, &[1; 32]).await.unwrap();
     let c1 = encrypt(&kms, &key, "first", &[]).await;
     let (code, message) = err(kms.rotate_key_on_demand().key_id(&key).send().await);
@@ -457,10 +454,7 @@ async fn imported_symmetric_keys_rotate_to_new_material_on_demand() {
                 WrappingKeySpec::Rsa2048,
             )
             .await;
-            kms.import_key_material()
-                .key_id(&key)
-                .import_token(p.token.clone())
-                .encrypted_key_material(wrap(&p, &material))
+            import_request(&kms, &key, &p, &material)
                 .expiration_model(ExpirationModelType::KeyMaterialDoesNotExpire)
                 .import_type(ImportType::NewKeyMaterial)
                 .key_material_description("second generation")
@@ -566,14 +560,7 @@ async fn asymmetric_and_hmac_material_and_sm2_wrapping() {
         .unwrap()
         .to_pkcs8_der()
         .unwrap();
-    let (code, _) = err(kms
-        .import_key_material()
-        .key_id(&key)
-        .import_token(p.token.clone())
-        .encrypted_key_material(wrap(&p, other.as_bytes()))
-        .expiration_model(ExpirationModelType::KeyMaterialDoesNotExpire)
-        .send()
-        .await);
+    let (code, _) = err(try_import(&kms, &key, &p, other.as_bytes()).await);
     assert_eq!(code, "IncorrectKeyMaterialException");
 
     // HMAC material of a length other than the digest's.
@@ -585,14 +572,7 @@ async fn asymmetric_and_hmac_material_and_sm2_wrapping() {
         WrappingKeySpec::Rsa2048,
     )
     .await;
-    let (code, message) = err(kms
-        .import_key_material()
-        .key_id(&key)
-        .import_token(p.token.clone())
-        .encrypted_key_material(wrap(&p, &[1; 20]))
-        .expiration_model(ExpirationModelType::KeyMaterialDoesNotExpire)
-        .send()
-        .await);
+    let (code, message) = err(try_import(&kms, &key, &p, &[1; 20]).await);
     assert_eq!(code, "IncorrectKeyMaterialException");
     assert_eq!(
         message,
@@ -660,13 +640,6 @@ async fn an_import_token_survives_a_restart_and_expires_on_the_clock() {
     // The wrapping key behind the token was stored: the token still works.
     import(&kms, &key, &p, &[4; 32]).await.unwrap();
     t.advance_clock(DAY + 1).await;
-    let (code, _) = err(kms
-        .import_key_material()
-        .key_id(&key)
-        .import_token(p.token.clone())
-        .encrypted_key_material(wrap(&p, &[4; 32]))
-        .expiration_model(ExpirationModelType::KeyMaterialDoesNotExpire)
-        .send()
-        .await);
+    let (code, _) = err(try_import(&kms, &key, &p, &[4; 32]).await);
     assert_eq!(code, "ExpiredImportTokenException");
 }

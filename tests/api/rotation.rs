@@ -2,12 +2,40 @@
 //! the rotation history, automatic rotation on the clock (and across a restart), and
 //! AWS's refusals.
 
+use aws_sdk_kms::Client;
+use aws_sdk_kms::operation::get_key_rotation_status::GetKeyRotationStatusOutput;
 use aws_sdk_kms::primitives::Blob;
-use aws_sdk_kms::types::{IncludeKeyMaterial, KeySpec, KeyUsageType, RotationType};
+use aws_sdk_kms::types::{
+    IncludeKeyMaterial, KeySpec, KeyUsageType, RotationType, RotationsListEntry,
+};
 
 use crate::common::{create_key, describe, encrypt, err, spawn};
 
 const DAY: i64 = 86_400;
+
+async fn rotation_status(kms: &Client, key: &str) -> GetKeyRotationStatusOutput {
+    kms.get_key_rotation_status()
+        .key_id(key)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// ListKeyRotations, one page of up to 100.
+async fn list_rotations(
+    kms: &Client,
+    key: &str,
+    include: Option<IncludeKeyMaterial>,
+) -> Vec<RotationsListEntry> {
+    kms.list_key_rotations()
+        .key_id(key)
+        .set_include_key_material(include)
+        .send()
+        .await
+        .unwrap()
+        .rotations
+        .unwrap()
+}
 
 #[tokio::test]
 async fn rotation_settings_and_status() {
@@ -16,24 +44,14 @@ async fn rotation_settings_and_status() {
     let key = create_key(&kms).await;
     let arn = describe(&kms, &key).await.arn.unwrap();
 
-    let status = kms
-        .get_key_rotation_status()
-        .key_id(&key)
-        .send()
-        .await
-        .unwrap();
+    let status = rotation_status(&kms, &key).await;
     assert!(!status.key_rotation_enabled);
     assert_eq!(status.key_id.as_deref(), Some(arn.as_str()));
     assert!(status.rotation_period_in_days.is_none() && status.next_rotation_date.is_none());
 
     // Default period: 365 days from now.
     kms.enable_key_rotation().key_id(&key).send().await.unwrap();
-    let status = kms
-        .get_key_rotation_status()
-        .key_id(&key)
-        .send()
-        .await
-        .unwrap();
+    let status = rotation_status(&kms, &key).await;
     assert!(status.key_rotation_enabled);
     assert_eq!(status.rotation_period_in_days, Some(365));
     let next = status.next_rotation_date.unwrap().secs();
@@ -53,12 +71,7 @@ async fn rotation_settings_and_status() {
         .send()
         .await
         .unwrap();
-    let status = kms
-        .get_key_rotation_status()
-        .key_id(&key)
-        .send()
-        .await
-        .unwrap();
+    let status = rotation_status(&kms, &key).await;
     assert_eq!(status.rotation_period_in_days, Some(90));
     assert_eq!(status.next_rotation_date.unwrap().secs(), next - 275 * DAY);
 
@@ -81,23 +94,13 @@ async fn rotation_settings_and_status() {
         .send()
         .await
         .unwrap();
-    let status = kms
-        .get_key_rotation_status()
-        .key_id(&key)
-        .send()
-        .await
-        .unwrap();
+    let status = rotation_status(&kms, &key).await;
     assert!(!status.key_rotation_enabled);
     let (code, message) = err(kms.enable_key_rotation().key_id(&key).send().await);
     assert_eq!(code, "KMSInvalidStateException");
     assert_eq!(message, format!("{arn} is pending deletion."));
     kms.cancel_key_deletion().key_id(&key).send().await.unwrap();
-    let status = kms
-        .get_key_rotation_status()
-        .key_id(&key)
-        .send()
-        .await
-        .unwrap();
+    let status = rotation_status(&kms, &key).await;
     assert!(status.key_rotation_enabled);
 
     // Disabled (cancelling left it so): no changes to the setting.
@@ -110,12 +113,7 @@ async fn rotation_settings_and_status() {
         .send()
         .await
         .unwrap();
-    let status = kms
-        .get_key_rotation_status()
-        .key_id(&key)
-        .send()
-        .await
-        .unwrap();
+    let status = rotation_status(&kms, &key).await;
     assert!(!status.key_rotation_enabled && status.rotation_period_in_days.is_none());
 }
 
@@ -143,12 +141,7 @@ async fn keys_that_cannot_rotate_are_refused_as_aws_refuses_them() {
         .unwrap();
     for key in [&signing.key_id, &hmac.key_id] {
         // Reported as off (Terraform reads this for every key it manages).
-        let status = kms
-            .get_key_rotation_status()
-            .key_id(key)
-            .send()
-            .await
-            .unwrap();
+        let status = rotation_status(&kms, key).await;
         assert!(!status.key_rotation_enabled);
         for (code, message) in [
             err(kms.enable_key_rotation().key_id(key).send().await),
@@ -259,15 +252,7 @@ async fn on_demand_rotation_keeps_old_ciphertexts_and_has_a_limit() {
         listed[0].key_material_state.as_ref().unwrap().as_str(),
         "CURRENT"
     );
-    let all = kms
-        .list_key_rotations()
-        .key_id(&key)
-        .include_key_material(IncludeKeyMaterial::AllKeyMaterial)
-        .send()
-        .await
-        .unwrap()
-        .rotations
-        .unwrap();
+    let all = list_rotations(&kms, &key, Some(IncludeKeyMaterial::AllKeyMaterial)).await;
     assert_eq!(all.len(), 2);
     assert_eq!(all[0].key_material_id.as_deref(), Some(m1.as_str()));
     assert_eq!(
@@ -340,12 +325,8 @@ async fn automatic_rotation_happens_on_the_clock_once_per_period() {
         .unwrap();
     let first = describe(&kms, &key).await.current_key_material_id.unwrap();
     let old = encrypt(&kms, &key, "quarterly", &[]).await;
-    let next = kms
-        .get_key_rotation_status()
-        .key_id(&key)
-        .send()
+    let next = rotation_status(&kms, &key)
         .await
-        .unwrap()
         .next_rotation_date
         .unwrap()
         .secs();
@@ -358,14 +339,7 @@ async fn automatic_rotation_happens_on_the_clock_once_per_period() {
 
     // Days 90 and 180 pass: two automatic rotations, dated when they fell due.
     t.advance_clock(92 * DAY).await;
-    let rotations = kms
-        .list_key_rotations()
-        .key_id(&key)
-        .send()
-        .await
-        .unwrap()
-        .rotations
-        .unwrap();
+    let rotations = list_rotations(&kms, &key, None).await;
     assert_eq!(rotations.len(), 2);
     assert!(
         rotations
@@ -374,12 +348,7 @@ async fn automatic_rotation_happens_on_the_clock_once_per_period() {
     );
     assert_eq!(rotations[0].rotation_date.unwrap().secs(), next);
     assert_eq!(rotations[1].rotation_date.unwrap().secs(), next + 90 * DAY);
-    let status = kms
-        .get_key_rotation_status()
-        .key_id(&key)
-        .send()
-        .await
-        .unwrap();
+    let status = rotation_status(&kms, &key).await;
     assert_eq!(status.next_rotation_date.unwrap().secs(), next + 180 * DAY);
     assert_ne!(
         describe(&kms, &key).await.current_key_material_id.unwrap(),
@@ -395,12 +364,7 @@ async fn automatic_rotation_happens_on_the_clock_once_per_period() {
         .send()
         .await
         .unwrap();
-    let status = kms
-        .get_key_rotation_status()
-        .key_id(&key)
-        .send()
-        .await
-        .unwrap();
+    let status = rotation_status(&kms, &key).await;
     assert_eq!(status.next_rotation_date.unwrap().secs(), next + 180 * DAY);
 
     // A disabled key does not rotate; enabled again after its date, it rotates at once.
@@ -409,16 +373,7 @@ async fn automatic_rotation_happens_on_the_clock_once_per_period() {
     let count = |t: &crate::common::TestServer| {
         let kms = t.client();
         let key = key.clone();
-        async move {
-            kms.list_key_rotations()
-                .key_id(&key)
-                .send()
-                .await
-                .unwrap()
-                .rotations
-                .unwrap()
-                .len()
-        }
+        async move { list_rotations(&kms, &key, None).await.len() }
     };
     assert_eq!(count(&t).await, 3);
     kms.enable_key().key_id(&key).send().await.unwrap();
@@ -440,27 +395,13 @@ async fn a_rotation_due_after_a_restart_still_happens_once() {
     let t = t.restart().await;
     let kms = t.client();
     t.advance_clock(91 * DAY).await;
-    let rotations = kms
-        .list_key_rotations()
-        .key_id(&key)
-        .send()
-        .await
-        .unwrap()
-        .rotations
-        .unwrap();
+    let rotations = list_rotations(&kms, &key, None).await;
     assert_eq!(rotations.len(), 1);
     // Written before it was acknowledged: the next start (real time again) sees it too,
     // and does not rotate again.
     let t = t.restart().await;
     let kms = t.client();
-    let rotations = kms
-        .list_key_rotations()
-        .key_id(&key)
-        .send()
-        .await
-        .unwrap()
-        .rotations
-        .unwrap();
+    let rotations = list_rotations(&kms, &key, None).await;
     assert_eq!(rotations.len(), 1);
     assert_eq!(rotations[0].rotation_type, Some(RotationType::Automatic));
 }
@@ -470,12 +411,7 @@ async fn aws_managed_keys_rotate_every_year_and_their_settings_are_not_the_custo
     let t = spawn().await;
     let kms = t.client();
     let key = describe(&kms, "alias/aws/s3").await;
-    let status = kms
-        .get_key_rotation_status()
-        .key_id(&key.key_id)
-        .send()
-        .await
-        .unwrap();
+    let status = rotation_status(&kms, &key.key_id).await;
     assert!(status.key_rotation_enabled);
     assert_eq!(status.rotation_period_in_days, Some(365));
     let (code, _) = err(kms.disable_key_rotation().key_id(&key.key_id).send().await);
@@ -483,14 +419,7 @@ async fn aws_managed_keys_rotate_every_year_and_their_settings_are_not_the_custo
     let (code, _) = err(kms.rotate_key_on_demand().key_id(&key.key_id).send().await);
     assert_eq!(code, "AccessDeniedException");
     t.advance_clock(366 * DAY).await;
-    let rotations = kms
-        .list_key_rotations()
-        .key_id(&key.key_id)
-        .send()
-        .await
-        .unwrap()
-        .rotations
-        .unwrap();
+    let rotations = list_rotations(&kms, &key.key_id, None).await;
     assert_eq!(rotations.len(), 1);
     assert_eq!(rotations[0].rotation_type, Some(RotationType::Automatic));
 }
