@@ -5,6 +5,7 @@
 mod agreement;
 mod aliases;
 mod encryption;
+mod grants;
 mod import;
 mod key_pairs;
 mod keys;
@@ -162,18 +163,18 @@ fn route(op: Operation) -> Option<Route> {
         Op::GetParametersForImport => route!(import::get_parameters_for_import),
         Op::ImportKeyMaterial => route!(import::import_key_material),
         Op::DeleteImportedKeyMaterial => route!(import::delete_imported_key_material),
+        Op::CreateGrant => route!(grants::create_grant),
+        Op::ListGrants => route!(grants::list_grants),
+        Op::ListRetirableGrants => route!(grants::list_retirable_grants),
+        Op::RetireGrant => route!(grants::retire_grant),
+        Op::RevokeGrant => route!(grants::revoke_grant),
         Op::ConnectCustomKeyStore
         | Op::CreateCustomKeyStore
-        | Op::CreateGrant
         | Op::DeleteCustomKeyStore
         | Op::DescribeCustomKeyStores
         | Op::DisconnectCustomKeyStore
         | Op::GetKeyLastUsage
-        | Op::ListGrants
-        | Op::ListRetirableGrants
         | Op::ReplicateKey
-        | Op::RetireGrant
-        | Op::RevokeGrant
         | Op::UpdateCustomKeyStore
         | Op::UpdatePrimaryRegion => None,
     }
@@ -190,6 +191,7 @@ pub async fn dispatch(
         keys::lift_localstack_tags(&mut body);
     }
     protocol::model::check(op.name(), &body)?;
+    grants::check_grant_tokens(&body)?;
     let Some(route) = route(op) else {
         return Err(KmsError::unsupported(format!(
             "{} is not supported by trent yet.",

@@ -265,6 +265,26 @@ impl WrappingKeySpec {
     }
 }
 
+aws_enum!(GrantOperation {
+    Decrypt = "Decrypt",
+    Encrypt = "Encrypt",
+    GenerateDataKey = "GenerateDataKey",
+    GenerateDataKeyWithoutPlaintext = "GenerateDataKeyWithoutPlaintext",
+    ReEncryptFrom = "ReEncryptFrom",
+    ReEncryptTo = "ReEncryptTo",
+    Sign = "Sign",
+    Verify = "Verify",
+    GetPublicKey = "GetPublicKey",
+    CreateGrant = "CreateGrant",
+    RetireGrant = "RetireGrant",
+    DescribeKey = "DescribeKey",
+    GenerateDataKeyPair = "GenerateDataKeyPair",
+    GenerateDataKeyPairWithoutPlaintext = "GenerateDataKeyPairWithoutPlaintext",
+    GenerateMac = "GenerateMac",
+    VerifyMac = "VerifyMac",
+    DeriveSharedSecret = "DeriveSharedSecret",
+});
+
 aws_enum!(DataKeySpec {
     Aes256 = "AES_256",
     Aes128 = "AES_128",

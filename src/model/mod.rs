@@ -1,6 +1,7 @@
 //! The domain: identifiers, enumerations, keys and the key state machine.
 
 pub mod enums;
+pub mod grant;
 pub mod ids;
 pub mod import_token;
 pub mod key;

@@ -16,6 +16,7 @@ use crate::BoxError;
 use crate::clock::Timestamp;
 use crate::crypto::{Material, SecretKey};
 use crate::model::enums::{RotationType, WrappingAlgorithm, WrappingKeySpec};
+use crate::model::grant::{Grant, GrantConstraints};
 use crate::model::import_token::ImportToken;
 use crate::model::key::AutoRotation;
 use crate::model::{
@@ -230,6 +231,10 @@ pub async fn apply(pool: &SqlitePool, changes: &[super::Change]) -> Result<(), s
             super::Change::DeleteAlias(scope, name) => remove_alias(&mut tx, scope, name).await?,
             super::Change::Token(token) => write_token(&mut tx, token).await?,
             super::Change::DeleteToken(id) => remove_token(&mut tx, id).await?,
+            super::Change::Grant(grant) => write_grant(&mut tx, grant).await?,
+            super::Change::DeleteGrant(scope, key_id, grant_id) => {
+                remove_grant(&mut tx, scope, key_id, grant_id).await?
+            }
         }
     }
     tx.commit().await
@@ -407,12 +412,90 @@ async fn remove_token(tx: &mut Transaction<'_, Sqlite>, id: &[u8; 32]) -> Result
         .map(drop)
 }
 
+/// Every grant, in one query.
+pub async fn load_grants(pool: &SqlitePool) -> Result<Vec<Grant>, BoxError> {
+    let mut grants = Vec::new();
+    for row in sqlx::query("SELECT * FROM grants").fetch_all(pool).await? {
+        let operations: String = row.try_get("operations")?;
+        let constraints: Option<String> = row.try_get("constraints")?;
+        grants.push(Grant {
+            id: row.try_get("grant_id")?,
+            scope: Scope::new(
+                row.try_get::<String, _>("account")?,
+                row.try_get::<String, _>("region")?,
+            ),
+            key_id: row.try_get("key_id")?,
+            name: row.try_get("name")?,
+            grantee: row.try_get("grantee_principal")?,
+            retiring: row.try_get("retiring_principal")?,
+            operations: serde_json::from_str(&operations)?,
+            constraints: constraints
+                .map(|c| serde_json::from_str::<GrantConstraints>(&c))
+                .transpose()?,
+            created_at: Timestamp(row.try_get("created_at")?),
+        });
+    }
+    Ok(grants)
+}
+
+async fn write_grant(tx: &mut Transaction<'_, Sqlite>, grant: &Grant) -> Result<(), sqlx::Error> {
+    let operations =
+        serde_json::to_string(&grant.operations).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    let constraints = grant
+        .constraints
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| sqlx::Error::Encode(e.into()))?;
+    sqlx::query(
+        "INSERT INTO grants (account, region, key_id, grant_id, name, grantee_principal,
+             retiring_principal, operations, constraints, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (account, region, key_id, grant_id) DO UPDATE SET
+             name = excluded.name, grantee_principal = excluded.grantee_principal,
+             retiring_principal = excluded.retiring_principal,
+             operations = excluded.operations, constraints = excluded.constraints",
+    )
+    .bind(&grant.scope.account)
+    .bind(&grant.scope.region)
+    .bind(&grant.key_id)
+    .bind(&grant.id)
+    .bind(grant.name.as_deref())
+    .bind(&grant.grantee)
+    .bind(grant.retiring.as_deref())
+    .bind(operations)
+    .bind(constraints)
+    .bind(grant.created_at.millis())
+    .execute(&mut **tx)
+    .await
+    .map(drop)
+}
+
+async fn remove_grant(
+    tx: &mut Transaction<'_, Sqlite>,
+    scope: &Scope,
+    key_id: &str,
+    grant_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM grants WHERE account = ? AND region = ? AND key_id = ? AND grant_id = ?",
+    )
+    .bind(&scope.account)
+    .bind(&scope.region)
+    .bind(key_id)
+    .bind(grant_id)
+    .execute(&mut **tx)
+    .await
+    .map(drop)
+}
+
 /// Deletes every key (their material, tags and aliases go with them) and alias.
 pub async fn wipe(pool: &SqlitePool) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
     for statement in [
         "DELETE FROM aliases",
         "DELETE FROM import_tokens",
+        "DELETE FROM grants",
         "DELETE FROM tags",
         "DELETE FROM key_material",
         "DELETE FROM keys",

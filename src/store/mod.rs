@@ -21,6 +21,7 @@ use tokio::sync::{Mutex, MutexGuard};
 use crate::BoxError;
 use crate::clock::{Clock, Timestamp};
 use crate::error::{KmsError, Result};
+use crate::model::grant::Grant;
 use crate::model::import_token::ImportToken;
 use crate::model::timed::{self, Event, Outcome};
 use crate::model::{Key, Scope};
@@ -39,6 +40,8 @@ pub struct Alias {
 pub struct Partition {
     pub keys: BTreeMap<String, Arc<Key>>,
     pub aliases: BTreeMap<String, Alias>,
+    /// By key id, then grant id: a key's grants are one range.
+    pub grants: BTreeMap<(String, String), Arc<Grant>>,
 }
 
 impl Partition {
@@ -59,11 +62,11 @@ pub struct Snapshot {
 }
 
 /// Up to `limit` items, and the marker (sort key) of the one after them.
-fn page<'a, T: Clone + 'a>(
+fn page<'a, T: Clone + 'a, M>(
     mut items: impl Iterator<Item = &'a T>,
     limit: usize,
-    marker: impl Fn(&T) -> String,
-) -> (Vec<T>, Option<String>) {
+    marker: impl Fn(&T) -> M,
+) -> (Vec<T>, Option<M>) {
     let page: Vec<T> = items.by_ref().take(limit).cloned().collect();
     (page, items.next().map(marker))
 }
@@ -102,6 +105,7 @@ impl Store {
         let db = db::open(data_dir).await?;
         let (keys, aliases) = db::load(&db).await?;
         let tokens = db::load_tokens(&db).await?;
+        let grants = db::load_grants(&db).await?;
         let mut cache: HashMap<Scope, Partition> = HashMap::new();
         for key in keys {
             let partition = cache.entry(key.scope.clone()).or_default();
@@ -110,6 +114,11 @@ impl Store {
         for (scope, alias) in aliases {
             let partition = cache.entry(scope).or_default();
             partition.aliases.insert(alias.name.clone(), alias);
+        }
+        for grant in grants {
+            let partition = cache.entry(grant.scope.clone()).or_default();
+            let at = (grant.key_id.clone(), grant.id.clone());
+            partition.grants.insert(at, Arc::new(grant));
         }
         let mut schedule: BTreeSet<(Timestamp, Due)> = cache
             .values()
@@ -180,6 +189,67 @@ impl Store {
             .map(|(_, k)| k)
             .filter(|k| !k.is_deleted(now));
         page(live, limit, |k| k.id.clone())
+    }
+
+    /// A grant of a live key.
+    pub fn grant(&self, scope: &Scope, key_id: &str, grant_id: &str) -> Option<Arc<Grant>> {
+        self.key(scope, key_id)?;
+        self.read()
+            .get(scope)?
+            .grants
+            .get(&(key_id.to_owned(), grant_id.to_owned()))
+            .cloned()
+    }
+
+    /// The grants of one key with grant id `>= from` that pass `filter`, at most `limit`,
+    /// and the grant id that follows.
+    pub fn grants_of(
+        &self,
+        scope: &Scope,
+        key_id: &str,
+        from: &str,
+        limit: usize,
+        filter: impl Fn(&Grant) -> bool,
+    ) -> (Vec<Arc<Grant>>, Option<String>) {
+        let cache = self.read();
+        let Some(partition) = cache.get(scope) else {
+            return (Vec::new(), None);
+        };
+        let grants = partition
+            .grants
+            .range((key_id.to_owned(), from.to_owned())..)
+            .take_while(|((k, _), _)| k == key_id)
+            .map(|(_, g)| g)
+            .filter(|g| filter(g));
+        page(grants, limit, |g| g.id.clone())
+    }
+
+    /// The grants of live keys in `scope` that pass `filter`, in (key id, grant id) order
+    /// from `from`, at most `limit`, and the position that follows.
+    pub fn grants_where(
+        &self,
+        scope: &Scope,
+        from: &(String, String),
+        limit: usize,
+        filter: impl Fn(&Grant) -> bool,
+    ) -> (Vec<Arc<Grant>>, Option<(String, String)>) {
+        let now = self.clock.now();
+        let cache = self.read();
+        let Some(partition) = cache.get(scope) else {
+            return (Vec::new(), None);
+        };
+        let grants = partition
+            .grants
+            .range(from.clone()..)
+            .map(|(_, g)| g)
+            .filter(|g| {
+                partition
+                    .keys
+                    .get(&g.key_id)
+                    .is_some_and(|k| !k.is_deleted(now))
+            })
+            .filter(|g| filter(g));
+        page(grants, limit, |g| (g.key_id.clone(), g.id.clone()))
     }
 
     /// Live aliases with name `>= from`, optionally only those of one key, at most
@@ -287,6 +357,9 @@ pub enum Change {
     DeleteAlias(Scope, String),
     Token(Arc<ImportToken>),
     DeleteToken([u8; 32]),
+    Grant(Arc<Grant>),
+    /// Scope, key id, grant id.
+    DeleteGrant(Scope, String, String),
 }
 
 /// The single writer. A request stages its changes (`save_*`, `delete_*`) and commits
@@ -338,6 +411,18 @@ impl Txn<'_> {
         self.pending.push(Change::Token(Arc::new(token)));
     }
 
+    pub fn save_grant(&mut self, grant: Grant) {
+        self.pending.push(Change::Grant(Arc::new(grant)));
+    }
+
+    pub fn delete_grant(&mut self, grant: &Grant) {
+        self.pending.push(Change::DeleteGrant(
+            grant.scope.clone(),
+            grant.key_id.clone(),
+            grant.id.clone(),
+        ));
+    }
+
     /// Writes every staged change in one transaction, then updates the cache.
     pub async fn commit(mut self) -> Result<()> {
         let changes = std::mem::take(&mut self.pending);
@@ -374,6 +459,15 @@ impl Txn<'_> {
                             }
                         }
                         p.aliases.retain(|_, a| a.target_key_id != id);
+                        let grants: Vec<_> = p
+                            .grants
+                            .range((id.clone(), String::new())..)
+                            .take_while(|((k, _), _)| *k == id)
+                            .map(|(at, _)| at.clone())
+                            .collect();
+                        for at in grants {
+                            p.grants.remove(&at);
+                        }
                     }
                     tokens.retain(|_, t| !(t.scope == scope && t.key_id == id));
                 }
@@ -396,6 +490,19 @@ impl Txn<'_> {
                 Change::DeleteToken(id) => {
                     if let Some(token) = tokens.remove(&id) {
                         schedule.remove(&token_event(&token));
+                    }
+                }
+                Change::Grant(grant) => {
+                    let at = (grant.key_id.clone(), grant.id.clone());
+                    cache
+                        .entry(grant.scope.clone())
+                        .or_default()
+                        .grants
+                        .insert(at, grant);
+                }
+                Change::DeleteGrant(scope, key_id, grant_id) => {
+                    if let Some(p) = cache.get_mut(&scope) {
+                        p.grants.remove(&(key_id, grant_id));
                     }
                 }
             }

@@ -4,6 +4,7 @@
 mod asymmetric;
 mod common;
 mod crypto;
+mod grants;
 mod import;
 mod keys;
 mod lifecycle;
