@@ -38,7 +38,8 @@ pub use service::Service;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// How often expired keys are purged in the background (lookups hide them at once).
+/// The longest the background sweeper sleeps between looks at the schedule of timed
+/// events (lookups hide keys past their deletion date at once).
 const SWEEP_EVERY: Duration = Duration::from_secs(5);
 
 /// A running server.
@@ -133,9 +134,21 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     let sweeper = tokio::spawn({
         let service = service.clone();
         async move {
-            let mut tick = tokio::time::interval(SWEEP_EVERY);
             loop {
-                tick.tick().await;
+                // Wake when the next event is due (a replica settling in a second), and
+                // at least every few seconds (events added meanwhile, a moved clock).
+                let now = service.clock.now();
+                let wait =
+                    service
+                        .store
+                        .next_due()
+                        .map_or(SWEEP_EVERY, |at| {
+                            Duration::from_millis(
+                                at.millis().saturating_sub(now.millis()).max(0) as u64
+                            )
+                        })
+                        .clamp(Duration::from_millis(10), SWEEP_EVERY);
+                tokio::time::sleep(wait).await;
                 if let Err(e) = service.store.sweep().await {
                     tracing::warn!(error = %e, "sweep failed");
                 }

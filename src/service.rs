@@ -12,6 +12,7 @@ use crate::crypto::{Material, SecretKey};
 use crate::error::{KmsError, Result};
 use crate::model::ids::is_aws_managed_alias;
 use crate::model::key::AutoRotation;
+use crate::model::multi_region::MultiRegion;
 use crate::model::{
     Accepts, Key, KeyManager, KeyRef, KeySpec, KeyState, KeyUsage, MaterialState, Origin, Scope,
     Tag,
@@ -144,10 +145,13 @@ impl Service {
             usage: new.usage,
             origin: new.origin,
             manager: new.manager,
-            multi_region: new.multi_region,
+            multi_region: new
+                .multi_region
+                .then(|| MultiRegion::primary_in(&scope.region)),
             tags: new.tags,
             materials,
             rotation: None,
+            settles: None,
         }
     }
 

@@ -262,7 +262,7 @@ pub async fn import_key_material(
             "The EncryptedKeyMaterial could not be decrypted with the wrapping key of the import token and its wrapping algorithm.",
         )
     })?;
-    let id = Material::imported_id(&current.arn, bytes.expose());
+    let id = Material::imported_id(&current.id, bytes.expose());
     let import = Import {
         id,
         key: parse_material(current.spec, &bytes)?,

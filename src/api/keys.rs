@@ -327,7 +327,9 @@ const MAX_WINDOW_DAYS: i64 = 30;
 #[serde(rename_all = "PascalCase")]
 pub struct ScheduleKeyDeletionResponse {
     key_id: String,
-    deletion_date: Timestamp,
+    /// Absent while a primary key waits for its replicas to be deleted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deletion_date: Option<Timestamp>,
     key_state: KeyState,
     pending_window_in_days: u32,
 }
@@ -348,7 +350,9 @@ pub async fn schedule_key_deletion(
         &req.key_id,
         Operation::ScheduleKeyDeletion,
         |key, now| {
-            key.deletion_date = Some(now.plus_days(days));
+            // The window of a primary with replicas starts when its last replica is gone.
+            key.deletion_date =
+                (key.state == KeyState::PendingDeletion).then(|| now.plus_days(days));
             key.pending_window_days = Some(days);
             Ok(())
         },
@@ -356,7 +360,7 @@ pub async fn schedule_key_deletion(
     .await?;
     Ok(ScheduleKeyDeletionResponse {
         key_id: key.arn.clone(),
-        deletion_date: key.deletion_date.unwrap_or(key.created_at),
+        deletion_date: key.deletion_date,
         key_state: key.state,
         pending_window_in_days: days,
     })

@@ -10,6 +10,7 @@ mod import;
 mod key_pairs;
 mod keys;
 mod mac;
+mod multi_region;
 mod paging;
 mod policies;
 mod recipient;
@@ -168,15 +169,15 @@ fn route(op: Operation) -> Option<Route> {
         Op::ListRetirableGrants => route!(grants::list_retirable_grants),
         Op::RetireGrant => route!(grants::retire_grant),
         Op::RevokeGrant => route!(grants::revoke_grant),
+        Op::ReplicateKey => route!(multi_region::replicate_key),
+        Op::UpdatePrimaryRegion => route!(multi_region::update_primary_region),
         Op::ConnectCustomKeyStore
         | Op::CreateCustomKeyStore
         | Op::DeleteCustomKeyStore
         | Op::DescribeCustomKeyStores
         | Op::DisconnectCustomKeyStore
         | Op::GetKeyLastUsage
-        | Op::ReplicateKey
-        | Op::UpdateCustomKeyStore
-        | Op::UpdatePrimaryRegion => None,
+        | Op::UpdateCustomKeyStore => None,
     }
 }
 

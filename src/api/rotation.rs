@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::multi_region::not_primary;
 use super::paging::{self, PageInfo};
 use super::usage::wrong_origin;
 use super::{Ctx, Empty, change_key};
@@ -23,6 +24,10 @@ pub const ON_DEMAND_LIMIT: usize = 25;
 /// Automatic rotation exists for symmetric encryption keys with AWS-generated material.
 /// AWS words the refusal by origin for imported material, and says nothing otherwise.
 fn check_rotatable(key: &Key) -> Result<()> {
+    // A multi-Region key set rotates through its primary.
+    if key.is_replica() {
+        return Err(not_primary(key));
+    }
     if key.origin == Origin::External {
         return Err(wrong_origin(key));
     }
@@ -132,6 +137,9 @@ pub async fn rotate_key_on_demand(
     req: KeyIdRequest,
 ) -> Result<RotateKeyOnDemandResponse> {
     let key = change_key(&ctx, &req.key_id, Operation::RotateKeyOnDemand, |key, now| {
+        if key.is_replica() {
+            return Err(not_primary(key));
+        }
         if key.spec != KeySpec::SymmetricDefault
             || !matches!(key.origin, Origin::AwsKms | Origin::External)
         {

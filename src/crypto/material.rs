@@ -72,11 +72,12 @@ impl Material {
         }
     }
 
-    /// The id of imported material, derived from its key and its bytes as AWS derives
-    /// it: importing the same material into the same key again gives the same id.
-    pub fn imported_id(key_arn: &str, material: &[u8]) -> [u8; 32] {
+    /// The id of imported material, derived from its key id and its bytes as AWS derives
+    /// it: the same material imported again into the same key (or into a replica of a
+    /// multi-Region key, which shares the key id) has the same id.
+    pub fn imported_id(key_id: &str, material: &[u8]) -> [u8; 32] {
         use hmac::{KeyInit, Mac};
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key_arn.as_bytes())
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key_id.as_bytes())
             .expect("HMAC takes keys of any length");
         mac.update(material);
         mac.finalize().into_bytes().into()

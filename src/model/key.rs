@@ -8,6 +8,7 @@ use super::enums::{
     RotationType, SigningAlgorithm,
 };
 use super::ids::Scope;
+use super::multi_region::MultiRegion;
 use super::spec::Algorithms;
 use crate::clock::Timestamp;
 use crate::crypto::Material;
@@ -34,7 +35,8 @@ pub struct Key {
     pub usage: KeyUsage,
     pub origin: Origin,
     pub manager: KeyManager,
-    pub multi_region: bool,
+    /// The multi-Region key set this key belongs to, if any.
+    pub multi_region: Option<MultiRegion>,
     pub policy: String,
     /// In the order they were first added.
     pub tags: Vec<Tag>,
@@ -42,6 +44,8 @@ pub struct Key {
     pub materials: Vec<Material>,
     /// Automatic rotation, while enabled.
     pub rotation: Option<AutoRotation>,
+    /// While Creating or Updating: when the key settles, and in which state.
+    pub settles: Option<(Timestamp, KeyState)>,
 }
 
 /// Automatic rotation settings: every `period_days`, the next one at `next`.
@@ -126,18 +130,27 @@ impl Key {
             signing_algorithms: algorithms.signing,
             mac_algorithms: algorithms.mac,
             key_agreement_algorithms: algorithms.key_agreement,
-            multi_region: self.multi_region,
-            multi_region_configuration: self.multi_region.then(|| MultiRegionConfiguration {
-                multi_region_key_type: MultiRegionKeyType::Primary,
-                primary_key: MultiRegionKey {
-                    arn: &self.arn,
-                    region: &self.scope.region,
-                },
-                replica_keys: Vec::new(),
+            multi_region: self.is_multi_region(),
+            multi_region_configuration: self.multi_region.as_ref().map(|set| {
+                let member = |region: &str| MultiRegionKey {
+                    arn: Scope::new(self.scope.account.clone(), region).key_arn(&self.id),
+                    region: region.to_owned(),
+                };
+                MultiRegionConfiguration {
+                    multi_region_key_type: if self.is_replica() {
+                        MultiRegionKeyType::Replica
+                    } else {
+                        MultiRegionKeyType::Primary
+                    },
+                    primary_key: member(&set.primary),
+                    replica_keys: set.replicas.iter().map(|r| member(r)).collect(),
+                }
             }),
             pending_deletion_window_in_days: self.pending_window_days,
-            // AWS reports material ids only for symmetric encryption keys.
-            current_key_material_id: (self.spec == KeySpec::SymmetricDefault)
+            // AWS reports material ids only for symmetric encryption keys, and not while
+            // a replica is being created.
+            current_key_material_id: (self.spec == KeySpec::SymmetricDefault
+                && self.state != KeyState::Creating)
                 .then(|| self.current_material().map(Material::id_hex))
                 .flatten(),
             expiration_model: self.expiration().map(|(model, _)| model),
@@ -190,7 +203,7 @@ pub struct KeyMetadata<'a> {
     key_agreement_algorithms: &'static [KeyAgreementAlgorithm],
     multi_region: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    multi_region_configuration: Option<MultiRegionConfiguration<'a>>,
+    multi_region_configuration: Option<MultiRegionConfiguration>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pending_deletion_window_in_days: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -203,17 +216,17 @@ pub struct KeyMetadata<'a> {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct MultiRegionConfiguration<'a> {
+struct MultiRegionConfiguration {
     multi_region_key_type: MultiRegionKeyType,
-    primary_key: MultiRegionKey<'a>,
-    replica_keys: Vec<MultiRegionKey<'a>>,
+    primary_key: MultiRegionKey,
+    replica_keys: Vec<MultiRegionKey>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct MultiRegionKey<'a> {
-    arn: &'a str,
-    region: &'a str,
+struct MultiRegionKey {
+    arn: String,
+    region: String,
 }
 
 #[cfg(test)]
@@ -233,11 +246,12 @@ impl Key {
             usage: KeyUsage::EncryptDecrypt,
             origin: Origin::AwsKms,
             manager: KeyManager::Customer,
-            multi_region: false,
+            multi_region: None,
             policy: String::new(),
             tags: Vec::new(),
             materials: Vec::new(),
             rotation: None,
+            settles: None,
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod grant;
 pub mod ids;
 pub mod import_token;
 pub mod key;
+pub mod multi_region;
 pub mod operation;
 pub mod spec;
 pub mod state;

@@ -14,6 +14,8 @@ enum Rule {
     Any,
     /// Cryptographic use: only an enabled key.
     Use,
+    /// CreateGrant: an enabled key, or one whose custom key store is disconnected.
+    Grant,
     /// EnableKey / DisableKey.
     Toggle,
     ScheduleDeletion,
@@ -25,6 +27,11 @@ enum Rule {
     RotationSettings,
     /// On-demand rotation.
     Rotation,
+    /// GetParametersForImport, ImportKeyMaterial.
+    Import,
+    /// DeleteImportedKeyMaterial: any state but a key still being created or updated
+    /// (a key pending deletion keeps its state).
+    DeleteMaterial,
     /// Operations that name no key (CreateKey, ListKeys, custom key stores, ...).
     NoKey,
 }
@@ -45,26 +52,22 @@ fn rule(op: Operation) -> Rule {
         | VerifyMac
         | DeriveSharedSecret
         | GetPublicKey
-        | CreateGrant
         | ReplicateKey
         | UpdatePrimaryRegion => Rule::Use,
+        CreateGrant => Rule::Grant,
         EnableKey | DisableKey => Rule::Toggle,
         ScheduleKeyDeletion => Rule::ScheduleDeletion,
         CancelKeyDeletion => Rule::CancelDeletion,
-        CreateAlias
-        | UpdateAlias
-        | TagResource
-        | UntagResource
-        | UpdateKeyDescription
-        | GetParametersForImport
-        | ImportKeyMaterial => Rule::Manage,
+        CreateAlias | UpdateAlias | TagResource | UntagResource | UpdateKeyDescription => {
+            Rule::Manage
+        }
+        GetParametersForImport | ImportKeyMaterial => Rule::Import,
         EnableKeyRotation | DisableKeyRotation => Rule::RotationSettings,
         RotateKeyOnDemand => Rule::Rotation,
         DescribeKey | GetKeyPolicy | PutKeyPolicy | ListKeyPolicies | ListResourceTags
         | ListAliases | DeleteAlias | GetKeyRotationStatus | ListKeyRotations | ListGrants
         | RetireGrant | RevokeGrant | GetKeyLastUsage => Rule::Any,
-        // A key pending deletion keeps its state (AWS's DeleteImportedKeyMaterial docs).
-        DeleteImportedKeyMaterial => Rule::Any,
+        DeleteImportedKeyMaterial => Rule::DeleteMaterial,
         CreateKey
         | ListKeys
         | GenerateRandom
@@ -124,24 +127,27 @@ pub fn check(op: Operation, key: &Key) -> Result<()> {
     match (rule(op), state) {
         (Rule::Any | Rule::NoKey, _) => Ok(()),
         (Rule::Use, Enabled | Updating) => Ok(()),
-        (Rule::Use | Rule::Rotation | Rule::RotationSettings, Disabled) => Err(KmsError::new(
-            ErrorCode::Disabled,
-            format!("{} is disabled.", key.arn),
-        )),
-        (Rule::Use, Unavailable) => Err(KmsError::new(
-            ErrorCode::KeyUnavailable,
-            format!("{} is unavailable.", key.arn),
-        )),
-        (Rule::Toggle, Enabled | Disabled | Updating) => Ok(()),
-        (Rule::ScheduleDeletion, Enabled | Disabled | PendingImport | Unavailable | Updating) => {
+        (Rule::Grant, Enabled | Unavailable | Updating) => Ok(()),
+        (Rule::Use | Rule::Grant | Rule::Rotation | Rule::RotationSettings, Disabled) => Err(
+            KmsError::new(ErrorCode::Disabled, format!("{} is disabled.", key.arn)),
+        ),
+        // A key in a disconnected custom key store: enabling or disabling it succeeds and
+        // takes effect when the store is connected again.
+        (Rule::Toggle, Enabled | Disabled | Unavailable) => Ok(()),
+        (Rule::ScheduleDeletion, Enabled | Disabled | PendingImport | Unavailable | Creating) => {
             Ok(())
         }
-        (Rule::CancelDeletion, PendingDeletion) => Ok(()),
+        (Rule::CancelDeletion, PendingDeletion | PendingReplicaDeletion) => Ok(()),
         (Rule::CancelDeletion, _) => Err(KmsError::invalid_state(format!(
             "{} is not pending deletion.",
             key.arn
         ))),
-        (Rule::Manage, Enabled | Disabled | PendingImport | Unavailable | Updating) => Ok(()),
+        (Rule::Manage, Enabled | Disabled | PendingImport | Unavailable | Creating | Updating) => {
+            Ok(())
+        }
+        (Rule::Import, Enabled | Disabled | PendingImport) => Ok(()),
+        (Rule::DeleteMaterial, Creating | Updating) => Err(invalid()),
+        (Rule::DeleteMaterial, _) => Ok(()),
         (Rule::Rotation, Enabled | Unavailable | Updating) => Ok(()),
         (Rule::RotationSettings, Enabled | PendingImport | Unavailable | Updating) => Ok(()),
         _ => Err(invalid()),
@@ -153,6 +159,10 @@ pub fn next_state(op: Operation, key: &Key) -> KeyState {
     match op {
         Operation::EnableKey => KeyState::Enabled,
         Operation::DisableKey => KeyState::Disabled,
+        // A primary key waits for its replicas to be deleted first.
+        Operation::ScheduleKeyDeletion if !key.replica_regions().is_empty() => {
+            KeyState::PendingReplicaDeletion
+        }
         Operation::ScheduleKeyDeletion => KeyState::PendingDeletion,
         // A key still waiting for imported material goes back to waiting.
         Operation::CancelKeyDeletion if !key.has_material() => KeyState::PendingImport,
@@ -191,7 +201,7 @@ mod tests {
 
     #[test]
     fn follows_the_aws_key_state_table() {
-        use ErrorCode::{KeyUnavailable, KmsInvalidState};
+        use ErrorCode::KmsInvalidState;
         use KeyState::{Disabled, Enabled, PendingDeletion, PendingImport, Unavailable};
         use Operation as Op;
         let rows = [
@@ -199,7 +209,20 @@ mod tests {
             (Op::Encrypt, Disabled, Some(ErrorCode::Disabled)),
             (Op::Decrypt, PendingDeletion, Some(KmsInvalidState)),
             (Op::GenerateDataKey, PendingImport, Some(KmsInvalidState)),
-            (Op::Encrypt, Unavailable, Some(KeyUnavailable)),
+            // A disconnected custom key store: the key is unavailable ("is unavailable.").
+            (Op::Encrypt, Unavailable, Some(KmsInvalidState)),
+            (Op::EnableKey, Unavailable, None),
+            (Op::CreateGrant, Unavailable, None),
+            (Op::Encrypt, KeyState::Creating, Some(KmsInvalidState)),
+            (Op::TagResource, KeyState::Creating, None),
+            (Op::Encrypt, KeyState::Updating, None),
+            (Op::EnableKey, KeyState::Updating, Some(KmsInvalidState)),
+            (
+                Op::CancelKeyDeletion,
+                KeyState::PendingReplicaDeletion,
+                None,
+            ),
+            (Op::DeleteImportedKeyMaterial, PendingDeletion, None),
             (Op::DescribeKey, PendingDeletion, None),
             (Op::GetKeyPolicy, PendingDeletion, None),
             (Op::DeleteAlias, PendingDeletion, None),

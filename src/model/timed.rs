@@ -1,5 +1,6 @@
 //! The work AWS does on a key on its own schedule: the end of a deletion window,
-//! automatic rotation, the expiry of imported material. Each event's date is derived from
+//! automatic rotation, the expiry of imported material, a new replica or a primary-Region
+//! change settling. Each event's date is derived from
 //! the key's own fields, so the store's schedule can be rebuilt from the keys at start-up,
 //! and [`catch_up`] applies whatever has fallen due, in date order, exactly once.
 
@@ -12,6 +13,7 @@ use crate::crypto::{Material, SecretKey};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Event {
     Deletion,
+    Settle,
     Rotation,
     Expiry,
 }
@@ -22,10 +24,12 @@ pub fn due_dates(key: &Key) -> impl Iterator<Item = (Timestamp, Event)> {
         .then_some(key.deletion_date)
         .flatten()
         .map(|at| (at, Event::Deletion));
+    let settle = key.settles.map(|(at, _)| (at, Event::Settle));
     // AWS rotates only enabled keys; a key enabled again after its date rotates at once.
+    // Replicas receive their primary's rotations and never rotate on their own.
     let rotation = key
         .rotation
-        .filter(|_| key.state == KeyState::Enabled)
+        .filter(|_| key.state == KeyState::Enabled && !key.is_replica())
         .map(|r| (r.next, Event::Rotation));
     let expiry = key
         .materials
@@ -34,7 +38,7 @@ pub fn due_dates(key: &Key) -> impl Iterator<Item = (Timestamp, Event)> {
         .filter_map(|m| m.valid_to)
         .min()
         .map(|at| (at, Event::Expiry));
-    [deletion, rotation, expiry].into_iter().flatten()
+    [deletion, settle, rotation, expiry].into_iter().flatten()
 }
 
 /// What catching up did to a key.
@@ -57,6 +61,11 @@ pub fn catch_up(key: &Key, now: Timestamp) -> Outcome {
         let mut next = current.clone();
         match event {
             Event::Deletion => return Outcome::Deleted,
+            Event::Settle => {
+                if let Some((_, state)) = next.settles.take() {
+                    next.state = state;
+                }
+            }
             Event::Rotation => rotate_automatically(&mut next, at),
             Event::Expiry => expire(&mut next, at),
         }

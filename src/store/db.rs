@@ -19,6 +19,7 @@ use crate::model::enums::{RotationType, WrappingAlgorithm, WrappingKeySpec};
 use crate::model::grant::{Grant, GrantConstraints};
 use crate::model::import_token::ImportToken;
 use crate::model::key::AutoRotation;
+use crate::model::multi_region::MultiRegion;
 use crate::model::{
     Key, KeyManager, KeySpec, KeyState, KeyUsage, MaterialState, Origin, Scope, Tag,
 };
@@ -177,10 +178,26 @@ fn key_from_row(row: &SqliteRow) -> Result<Key, BoxError> {
         usage: parse(row.try_get("key_usage")?, KeyUsage::parse)?,
         origin: parse(row.try_get("origin")?, Origin::parse)?,
         manager: parse(row.try_get("key_manager")?, KeyManager::parse)?,
-        multi_region: row.try_get("multi_region")?,
+        multi_region: match row.try_get::<Option<String>, _>("primary_region")? {
+            Some(primary) => Some(MultiRegion {
+                primary,
+                replicas: serde_json::from_str(
+                    &row.try_get::<Option<String>, _>("replica_regions")?
+                        .unwrap_or_default(),
+                )?,
+            }),
+            None => None,
+        },
         policy: row.try_get("policy")?,
         tags: Vec::new(),
         materials: Vec::new(),
+        settles: match (
+            row.try_get::<Option<i64>, _>("settles_at")?,
+            row.try_get::<Option<String>, _>("settles_to")?,
+        ) {
+            (Some(at), Some(to)) => Some((Timestamp(at), parse(to, KeyState::parse)?)),
+            _ => None,
+        },
         rotation: match (
             row.try_get::<Option<u32>, _>("rotation_period_days")?,
             row.try_get::<Option<i64>, _>("next_rotation")?,
@@ -245,8 +262,9 @@ async fn write_key(tx: &mut Transaction<'_, Sqlite>, key: &Key) -> Result<(), sq
     sqlx::query(
         "INSERT INTO keys (account, region, key_id, created_at, description, state, deletion_date,
              pending_window_days, key_spec, key_usage, origin, key_manager, multi_region, policy,
-             rotation_period_days, next_rotation)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             rotation_period_days, next_rotation, primary_region, replica_regions, settles_at,
+             settles_to)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (account, region, key_id) DO UPDATE SET
              created_at = excluded.created_at, description = excluded.description,
              state = excluded.state, deletion_date = excluded.deletion_date,
@@ -254,7 +272,9 @@ async fn write_key(tx: &mut Transaction<'_, Sqlite>, key: &Key) -> Result<(), sq
              key_usage = excluded.key_usage, origin = excluded.origin,
              key_manager = excluded.key_manager, multi_region = excluded.multi_region,
              policy = excluded.policy, rotation_period_days = excluded.rotation_period_days,
-             next_rotation = excluded.next_rotation",
+             next_rotation = excluded.next_rotation, primary_region = excluded.primary_region,
+             replica_regions = excluded.replica_regions, settles_at = excluded.settles_at,
+             settles_to = excluded.settles_to",
     )
     .bind(&key.scope.account)
     .bind(&key.scope.region)
@@ -268,10 +288,18 @@ async fn write_key(tx: &mut Transaction<'_, Sqlite>, key: &Key) -> Result<(), sq
     .bind(key.usage.as_str())
     .bind(key.origin.as_str())
     .bind(key.manager.as_str())
-    .bind(key.multi_region)
+    .bind(key.is_multi_region())
     .bind(&key.policy)
     .bind(key.rotation.map(|r| r.period_days))
     .bind(key.rotation.map(|r| r.next.millis()))
+    .bind(key.multi_region.as_ref().map(|m| m.primary.as_str()))
+    .bind(
+        key.multi_region
+            .as_ref()
+            .map(|m| serde_json::Value::from(m.replicas.clone()).to_string()),
+    )
+    .bind(key.settles.map(|(at, _)| at.millis()))
+    .bind(key.settles.map(|(_, to)| to.as_str()))
     .execute(&mut **tx)
     .await?;
     for (seq, material) in key.materials.iter().enumerate() {

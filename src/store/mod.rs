@@ -23,6 +23,7 @@ use crate::clock::{Clock, Timestamp};
 use crate::error::{KmsError, Result};
 use crate::model::grant::Grant;
 use crate::model::import_token::ImportToken;
+use crate::model::multi_region;
 use crate::model::timed::{self, Event, Outcome};
 use crate::model::{Key, Scope};
 
@@ -152,6 +153,57 @@ impl Store {
             .get(id)
             .filter(|k| !k.is_deleted(now))
             .cloned()
+    }
+
+    /// The latest version of a key: staged in `pending`, else as stored.
+    fn latest(&self, pending: &[Change], scope: &Scope, id: &str) -> Option<Arc<Key>> {
+        pending
+            .iter()
+            .rev()
+            .find_map(|c| match c {
+                Change::Key(k) if k.scope == *scope && k.id == id => Some(k.clone()),
+                _ => None,
+            })
+            .or_else(|| self.key_any(scope, id))
+    }
+
+    /// Stages `key`; for multi-Region keys, with what the set shares taken from the
+    /// primary (a replica staged) or given to the replicas (a primary staged).
+    fn stage_key(&self, pending: &mut Vec<Change>, key: Key) -> Arc<Key> {
+        let account = key.scope.account.clone();
+        let member = |region: &str| Scope::new(account.clone(), region);
+        let key = match &key.multi_region {
+            Some(set) if key.is_replica() => {
+                match self.latest(pending, &member(&set.primary), &key.id) {
+                    Some(primary) => multi_region::share(&primary, &key),
+                    None => key,
+                }
+            }
+            _ => key,
+        };
+        let key = Arc::new(key);
+        pending.push(Change::Key(key.clone()));
+        for region in key.replica_regions() {
+            if let Some(replica) = self.latest(pending, &member(region), &key.id) {
+                pending.push(Change::Key(Arc::new(multi_region::share(&key, &replica))));
+            }
+        }
+        key
+    }
+
+    /// Stages the deletion of `key` at `at`; a deleted replica leaves its set.
+    fn stage_deletion(&self, pending: &mut Vec<Change>, key: &Key, at: Timestamp) {
+        pending.push(Change::DeleteKey(key.scope.clone(), key.id.clone()));
+        let Some(set) = key.multi_region.as_ref().filter(|_| key.is_replica()) else {
+            return;
+        };
+        let primary = Scope::new(key.scope.account.clone(), set.primary.as_str());
+        if let Some(primary) = self.latest(pending, &primary, &key.id) {
+            self.stage_key(
+                pending,
+                multi_region::drop_replica(&primary, &key.scope.region, at),
+            );
+        }
     }
 
     /// A key as stored, even past its deletion date (for the schedule).
@@ -340,6 +392,11 @@ impl Store {
         self.tokens.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// When the earliest timed event falls due.
+    pub fn next_due(&self) -> Option<Timestamp> {
+        self.schedule().first().map(|(at, _)| *at)
+    }
+
     /// Applies the timed events that are due (called by the background sweeper and
     /// after the clock control moves time).
     pub async fn sweep(&self) -> Result<()> {
@@ -387,10 +444,10 @@ impl Txn<'_> {
     }
 
     /// Stages a key, written whole; the key as it will be once committed.
+    /// Stages a key, written whole (with a multi-Region key's set kept in step); the key
+    /// as it will be once committed.
     pub fn save_key(&mut self, key: Key) -> Arc<Key> {
-        let key = Arc::new(key);
-        self.pending.push(Change::Key(key.clone()));
-        key
+        self.store.stage_key(&mut self.pending, key)
     }
 
     pub fn save_alias(&mut self, scope: &Scope, alias: Alias) {
@@ -538,8 +595,12 @@ impl Txn<'_> {
                     }
                     match timed::catch_up(&key, now) {
                         Outcome::Unchanged => {}
-                        Outcome::Changed(key) => changes.push(Change::Key(Arc::new(*key))),
-                        Outcome::Deleted => changes.push(Change::DeleteKey(scope, id)),
+                        Outcome::Changed(key) => {
+                            self.store.stage_key(&mut changes, *key);
+                        }
+                        Outcome::Deleted => {
+                            self.store.stage_deletion(&mut changes, &key, now);
+                        }
                     }
                 }
                 Due::Token(id) => changes.push(Change::DeleteToken(id)),

@@ -9,6 +9,7 @@ mod import;
 mod keys;
 mod lifecycle;
 mod model;
+mod multi_region;
 mod persistence;
 mod protocol;
 mod readme;

@@ -1,0 +1,155 @@
+//! Multi-Region keys: ReplicateKey and UpdatePrimaryRegion. The set each key belongs to
+//! and what its members share live in `model::multi_region`; the store keeps the members
+//! in step on every write.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::tags::{self, TagInput};
+use super::{Ctx, Empty, policies};
+use crate::clock::Timestamp;
+use crate::error::{ErrorCode, KmsError, Result};
+use crate::model::multi_region::{self, SETTLE_MS};
+use crate::model::{Key, KeyState, Operation, Scope, Tag, state};
+use crate::service::default_policy;
+
+/// UnsupportedOperationException, in AWS's words, for a key that is not a primary.
+pub fn not_primary(key: &Key) -> KmsError {
+    KmsError::unsupported(format!("{} is not a multi-region primary key.", key.arn))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplicateKeyRequest {
+    key_id: String,
+    replica_region: String,
+    policy: Option<String>,
+    /// Accepted; policies are stored, not evaluated, so there is no lockout to check.
+    #[allow(dead_code)]
+    bypass_policy_lockout_safety_check: Option<bool>,
+    description: Option<String>,
+    tags: Option<Vec<TagInput>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ReplicateKeyResponse {
+    replica_key_metadata: Metadata,
+    replica_policy: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replica_tags: Option<Vec<Tag>>,
+}
+
+/// A replica in another Region of the same account: the same key id and material, its
+/// own description, policy and tags. It is Creating for a moment, then Enabled (or
+/// PendingImport for imported material, which each Region imports itself).
+pub async fn replicate_key(ctx: Ctx, req: ReplicateKeyRequest) -> Result<ReplicateKeyResponse> {
+    if let Some(policy) = &req.policy {
+        policies::check_policy_document(policy)?;
+    }
+    let tags = tags::merge_tags(Vec::new(), req.tags.unwrap_or_default())?;
+    let mut txn = ctx.svc.store.begin().await?;
+    let primary = ctx.svc.resolve_key_only(&ctx.scope, &req.key_id)?;
+    let Some(set) = primary
+        .multi_region
+        .as_ref()
+        .filter(|_| !primary.is_replica())
+    else {
+        return Err(not_primary(&primary));
+    };
+    state::check(Operation::ReplicateKey, &primary)?;
+    if set.holds(&req.replica_region) {
+        return Err(KmsError::new(
+            ErrorCode::AlreadyExists,
+            format!(
+                "A multi-Region key with the id {} already exists in {}.",
+                primary.id, req.replica_region
+            ),
+        ));
+    }
+    let now = ctx.svc.now();
+    let mut replica = multi_region::new_replica(&primary, &req.replica_region, now);
+    replica.description = req.description.unwrap_or_default();
+    replica.policy = req.policy.unwrap_or_else(|| default_policy(&replica.scope));
+    replica.tags = tags;
+    let mut primary = (*primary).clone();
+    if let Some(set) = &mut primary.multi_region {
+        set.replicas.push(req.replica_region.clone());
+    }
+    txn.save_key(primary);
+    let replica = txn.save_key(replica);
+    txn.commit().await?;
+    tracing::info!(key_id = %replica.id, region = %replica.scope.region, "replicated key");
+    Ok(ReplicateKeyResponse {
+        replica_policy: replica.policy.clone(),
+        replica_tags: (!replica.tags.is_empty()).then(|| replica.tags.clone()),
+        replica_key_metadata: Metadata(replica),
+    })
+}
+
+/// A key's `KeyMetadata`, serialised straight from the key.
+#[derive(Debug)]
+pub struct Metadata(Arc<Key>);
+
+impl Serialize for Metadata {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        self.0.metadata().serialize(s)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct UpdatePrimaryRegionRequest {
+    key_id: String,
+    primary_region: String,
+}
+
+/// Makes the replica in `PrimaryRegion` the primary and the primary a replica. Both are
+/// Updating for a moment, then Enabled again.
+pub async fn update_primary_region(ctx: Ctx, req: UpdatePrimaryRegionRequest) -> Result<Empty> {
+    let mut txn = ctx.svc.store.begin().await?;
+    let primary = ctx.svc.resolve_key_only(&ctx.scope, &req.key_id)?;
+    let Some(set) = primary
+        .multi_region
+        .as_ref()
+        .filter(|_| !primary.is_replica())
+    else {
+        return Err(not_primary(&primary));
+    };
+    state::check(Operation::UpdatePrimaryRegion, &primary)?;
+    if req.primary_region == primary.scope.region {
+        return Ok(Empty {});
+    }
+    let region = Scope::new(primary.scope.account.clone(), req.primary_region.as_str());
+    let replica = set
+        .replicas
+        .contains(&req.primary_region)
+        .then(|| txn.key(&region, &primary.id))
+        .flatten()
+        .ok_or_else(|| {
+            KmsError::not_found(format!(
+                "The multi-Region key {} has no replica in {}.",
+                primary.arn, req.primary_region
+            ))
+        })?;
+    state::check(Operation::UpdatePrimaryRegion, &replica)?;
+    let settles = Some((
+        Timestamp(ctx.svc.now().millis() + SETTLE_MS),
+        KeyState::Enabled,
+    ));
+    let mut set = set.clone();
+    set.replicas.retain(|r| *r != req.primary_region);
+    set.replicas.push(primary.scope.region.clone());
+    set.primary = req.primary_region;
+    // The new primary first: the old one (now a replica) takes the set from it.
+    for member in [&replica, &primary] {
+        let mut member = (**member).clone();
+        member.multi_region = Some(set.clone());
+        member.state = KeyState::Updating;
+        member.settles = settles;
+        txn.save_key(member);
+    }
+    txn.commit().await?;
+    Ok(Empty {})
+}
