@@ -8,6 +8,10 @@ use axum::http::StatusCode;
 pub enum ErrorCode {
     AccessDenied,
     AlreadyExists,
+    CloudHsmClusterInUse,
+    CustomKeyStoreHasCmks,
+    CustomKeyStoreInvalidState,
+    CustomKeyStoreNameInUse,
     CustomKeyStoreNotFound,
     Disabled,
     DryRunOperation,
@@ -35,6 +39,10 @@ pub enum ErrorCode {
     UnknownOperation,
     UnsupportedOperation,
     Validation,
+    XksKeyAlreadyInUse,
+    XksProxyUriEndpointInUse,
+    XksProxyUriInUse,
+    XksProxyVpcEndpointServiceInUse,
 }
 
 impl ErrorCode {
@@ -43,6 +51,10 @@ impl ErrorCode {
         match self {
             Self::AccessDenied => "AccessDeniedException",
             Self::AlreadyExists => "AlreadyExistsException",
+            Self::CloudHsmClusterInUse => "CloudHsmClusterInUseException",
+            Self::CustomKeyStoreHasCmks => "CustomKeyStoreHasCMKsException",
+            Self::CustomKeyStoreInvalidState => "CustomKeyStoreInvalidStateException",
+            Self::CustomKeyStoreNameInUse => "CustomKeyStoreNameInUseException",
             Self::CustomKeyStoreNotFound => "CustomKeyStoreNotFoundException",
             Self::Disabled => "DisabledException",
             Self::DryRunOperation => "DryRunOperationException",
@@ -70,6 +82,10 @@ impl ErrorCode {
             Self::UnknownOperation => "UnknownOperationException",
             Self::UnsupportedOperation => "UnsupportedOperationException",
             Self::Validation => "ValidationException",
+            Self::XksKeyAlreadyInUse => "XksKeyAlreadyInUseException",
+            Self::XksProxyUriEndpointInUse => "XksProxyUriEndpointInUseException",
+            Self::XksProxyUriInUse => "XksProxyUriInUseException",
+            Self::XksProxyVpcEndpointServiceInUse => "XksProxyVpcEndpointServiceInUseException",
         }
     }
 

@@ -10,6 +10,7 @@ use crate::crypto::pool::RsaPool;
 use crate::crypto::secret_key::RsaKey;
 use crate::crypto::{Material, SecretKey};
 use crate::error::{KmsError, Result};
+use crate::model::custom_key_store::StoreLink;
 use crate::model::ids::is_aws_managed_alias;
 use crate::model::key::AutoRotation;
 use crate::model::multi_region::MultiRegion;
@@ -44,6 +45,8 @@ pub struct NewKey {
     pub id: Option<String>,
     /// Given material, oldest first, the last current; empty: new random material.
     pub materials: Vec<Material>,
+    /// The custom key store that holds the key (its material is still trent's).
+    pub custom_key_store: Option<StoreLink>,
 }
 
 impl Service {
@@ -152,6 +155,7 @@ impl Service {
             materials,
             rotation: None,
             settles: None,
+            custom_key_store: new.custom_key_store,
         }
     }
 
@@ -182,6 +186,7 @@ impl Service {
                 tags: Vec::new(),
                 id: None,
                 materials: Vec::new(),
+                custom_key_store: None,
             },
             )
             .await;

@@ -51,6 +51,7 @@ pub async fn derive_shared_secret(
         .ok_or_else(|| KmsError::validation(""))?;
     usage::dry_run(req.dry_run)?;
     let (shared_secret, ciphertext_for_recipient) = deliver(secret, recipient.as_ref());
+    ctx.used(&key, Operation::DeriveSharedSecret);
     Ok(DeriveSharedSecretResponse {
         key_id: key.arn.clone(),
         shared_secret,

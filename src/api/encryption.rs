@@ -215,6 +215,7 @@ pub async fn encrypt(ctx: Ctx, req: EncryptRequest) -> Result<EncryptResponse> {
         req.plaintext.expose(),
         &req.encryption_context.unwrap_or_default(),
     )?;
+    ctx.used(&key, Operation::Encrypt);
     Ok(EncryptResponse {
         ciphertext_blob: Base64(ciphertext_blob),
         key_id: key.arn.clone(),
@@ -266,6 +267,7 @@ pub async fn decrypt(ctx: Ctx, req: DecryptRequest) -> Result<DecryptResponse> {
     };
     let opened = source.open(&ciphertext_blob, &req.encryption_context)?;
     let (plaintext, ciphertext_for_recipient) = deliver(opened.plaintext, recipient.as_ref());
+    ctx.used(&opened.key, Operation::Decrypt);
     Ok(DecryptResponse {
         key_id: opened.key.arn.clone(),
         plaintext,
@@ -333,6 +335,9 @@ pub async fn re_encrypt(ctx: Ctx, req: ReEncryptRequest) -> Result<ReEncryptResp
         opened.plaintext.expose(),
         &req.destination_encryption_context.unwrap_or_default(),
     )?;
+    // Both keys were used.
+    ctx.used(&opened.key, Operation::ReEncrypt);
+    ctx.used(&destination, Operation::ReEncrypt);
     Ok(ReEncryptResponse {
         ciphertext_blob: Base64(ciphertext_blob),
         source_key_id: opened.key.arn.clone(),
@@ -408,6 +413,7 @@ async fn data_key(
     let key = wrapping_key(ctx, op, key_id, dry_run).await?;
     let plaintext = random_bytes(len);
     let (blob, material_id) = wrap(&key, &plaintext, context)?;
+    ctx.used(&key, op);
     Ok((key, plaintext, blob, material_id))
 }
 

@@ -40,6 +40,7 @@ async fn wrapped_pair(
     let key = wrapping_key(ctx, op, key_id, dry_run).await?;
     let (private, public) = generate_pair(ctx, spec).await?;
     let (wrapped, key_material_id) = wrap(&key, &private, context)?;
+    ctx.used(&key, op);
     Ok(Pair {
         key_id: key.arn.clone(),
         private,

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize};
 
+use super::custom_key_stores;
 use super::paging::{self, PageInfo};
 use super::policies;
 use super::tags::{self, TagInput};
@@ -76,8 +77,6 @@ pub async fn create_key(ctx: Ctx, req: CreateKeyRequest) -> Result<KeyMetadataRe
             ));
         }
     };
-    let origin = req.origin.unwrap_or(Origin::AwsKms);
-
     if !spec.usages().contains(&usage) {
         return Err(KmsError::validation(format!(
             "KeyUsage {usage} is not compatible with KeySpec {spec}"
@@ -88,25 +87,34 @@ pub async fn create_key(ctx: Ctx, req: CreateKeyRequest) -> Result<KeyMetadataRe
             "KeySpec {spec} is not supported in this Region"
         )));
     }
-    if let Some(store_id) = &req.custom_key_store_id {
-        return Err(KmsError::new(
-            ErrorCode::CustomKeyStoreNotFound,
-            format!("Custom key store {store_id} does not exist."),
-        ));
-    }
-    match origin {
-        Origin::AwsKms | Origin::External => {}
-        Origin::AwsCloudHsm | Origin::ExternalKeyStore => {
-            return Err(KmsError::unsupported(format!(
-                "Origin {origin} requires a CustomKeyStoreId."
-            )));
+    let (custom_key_store, origin) = match &req.custom_key_store_id {
+        Some(store_id) => {
+            let (link, origin) = custom_key_stores::link_new_key(
+                &ctx,
+                store_id,
+                spec,
+                usage,
+                req.origin,
+                req.multi_region.unwrap_or(false),
+                req.xks_key_id,
+            )?;
+            (Some(link), origin)
         }
-    }
-    if req.xks_key_id.is_some() {
-        return Err(KmsError::unsupported(
-            "XksKeyId is only valid for a key with Origin EXTERNAL_KEY_STORE.",
-        ));
-    }
+        None => {
+            let origin = req.origin.unwrap_or(Origin::AwsKms);
+            if matches!(origin, Origin::AwsCloudHsm | Origin::ExternalKeyStore) {
+                return Err(KmsError::unsupported(format!(
+                    "Origin {origin} requires a CustomKeyStoreId."
+                )));
+            }
+            if req.xks_key_id.is_some() {
+                return Err(KmsError::unsupported(
+                    "XksKeyId is only valid for a key with Origin EXTERNAL_KEY_STORE.",
+                ));
+            }
+            (None, origin)
+        }
+    };
     if let Some(policy) = &req.policy {
         policies::check_policy_document(policy)?;
     }
@@ -142,10 +150,14 @@ pub async fn create_key(ctx: Ctx, req: CreateKeyRequest) -> Result<KeyMetadataRe
                 tags,
                 id: custom_id,
                 materials: custom_material,
+                custom_key_store,
             },
         )
         .await;
     let mut txn = ctx.svc.store.begin().await?;
+    if let Some(link) = &key.custom_key_store {
+        custom_key_stores::check_xks_key_free(&ctx, link)?;
+    }
     // Checked under the writer: two requests for one fixed id make one key.
     if txn.key(&ctx.scope, &key.id).is_some() {
         return Err(KmsError::new(
@@ -384,5 +396,45 @@ pub async fn cancel_key_deletion(
     .await?;
     Ok(CancelKeyDeletionResponse {
         key_id: key.arn.clone(),
+    })
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyLastUsageData {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    operation: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timestamp: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cloud_trail_event_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kms_request_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct GetKeyLastUsageResponse {
+    key_id: String,
+    /// Empty when the key has not been used since tracking began.
+    key_last_usage: KeyLastUsageData,
+    tracking_start_date: Timestamp,
+    key_creation_date: Timestamp,
+}
+
+/// The last successful cryptographic operation with a key (key id or ARN; no aliases).
+pub async fn get_key_last_usage(ctx: Ctx, req: KeyOnlyRequest) -> Result<GetKeyLastUsageResponse> {
+    let key = ctx.svc.resolve_key_only(&ctx.scope, &req.key_id)?;
+    let (usage, tracking_start) = ctx.svc.store.last_use(&key.scope, &key.id);
+    Ok(GetKeyLastUsageResponse {
+        key_id: key.arn.clone(),
+        key_last_usage: KeyLastUsageData {
+            operation: usage.as_ref().map(|u| u.operation),
+            timestamp: usage.as_ref().map(|u| u.at),
+            cloud_trail_event_id: usage.as_ref().map(|u| u.event_id.clone()),
+            kms_request_id: usage.map(|u| u.request_id),
+        },
+        tracking_start_date: tracking_start.max(key.created_at),
+        key_creation_date: key.created_at,
     })
 }

@@ -40,6 +40,7 @@ pub async fn generate_mac(ctx: Ctx, req: GenerateMacRequest) -> Result<GenerateM
     let SecretKey::Hmac(hmac) = secret else {
         return Err(KmsError::internal(format!("{} has no HMAC key", key.arn)));
     };
+    ctx.used(&key, Operation::GenerateMac);
     Ok(GenerateMacResponse {
         mac: Base64(hmac.mac(req.message.expose())),
         mac_algorithm: req.mac_algorithm,
@@ -77,6 +78,7 @@ pub async fn verify_mac(ctx: Ctx, req: VerifyMacRequest) -> Result<VerifyMacResp
     if !valid {
         return Err(KmsError::new(ErrorCode::KmsInvalidMac, ""));
     }
+    ctx.used(&key, Operation::VerifyMac);
     Ok(VerifyMacResponse {
         key_id: key.arn.clone(),
         mac_valid: true,

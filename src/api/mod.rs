@@ -4,6 +4,7 @@
 
 mod agreement;
 mod aliases;
+mod custom_key_stores;
 mod encryption;
 mod grants;
 mod import;
@@ -33,13 +34,34 @@ use crate::model::{Key, Operation, Scope, state};
 use crate::protocol;
 
 use crate::service::Service;
+use crate::store::last_usage::Usage;
 pub(crate) use policies::check_policy_document;
 
-/// What every handler gets: the service and the account/region of the request.
+/// What every handler gets: the service, the account/region and the id of the request.
 #[derive(Clone)]
 pub struct Ctx {
     pub svc: Arc<Service>,
     pub scope: Scope,
+    pub request_id: String,
+}
+
+impl Ctx {
+    /// Records a successful cryptographic operation with `key`, for GetKeyLastUsage.
+    pub fn used(&self, key: &Key, op: Operation) {
+        let event_id = uuid::Builder::from_random_bytes(crate::crypto::random_array())
+            .into_uuid()
+            .to_string();
+        self.svc.store.record_use(
+            &key.scope,
+            &key.id,
+            Usage {
+                operation: op.name(),
+                at: self.svc.now(),
+                request_id: self.request_id.clone(),
+                event_id,
+            },
+        );
+    }
 }
 
 /// Bytes that are not secret (ciphertexts, signatures, MACs, public keys): plain base64
@@ -111,13 +133,13 @@ where
 
 macro_rules! route {
     ($handler:path) => {
-        Some(|ctx, body| Box::pin(call(ctx, body, $handler)))
+        |ctx, body| Box::pin(call(ctx, body, $handler))
     };
 }
 
-/// The dispatch table: the handler of each operation trent serves, `None` for the rest.
-/// Exhaustive, so a new operation must be placed here on purpose.
-fn route(op: Operation) -> Option<Route> {
+/// The dispatch table: the handler of each of the 54 operations. Exhaustive, so a new
+/// operation must be placed here on purpose.
+fn route(op: Operation) -> Route {
     use Operation as Op;
     match op {
         Op::CreateKey => route!(keys::create_key),
@@ -171,13 +193,13 @@ fn route(op: Operation) -> Option<Route> {
         Op::RevokeGrant => route!(grants::revoke_grant),
         Op::ReplicateKey => route!(multi_region::replicate_key),
         Op::UpdatePrimaryRegion => route!(multi_region::update_primary_region),
-        Op::ConnectCustomKeyStore
-        | Op::CreateCustomKeyStore
-        | Op::DeleteCustomKeyStore
-        | Op::DescribeCustomKeyStores
-        | Op::DisconnectCustomKeyStore
-        | Op::GetKeyLastUsage
-        | Op::UpdateCustomKeyStore => None,
+        Op::CreateCustomKeyStore => route!(custom_key_stores::create_custom_key_store),
+        Op::DescribeCustomKeyStores => route!(custom_key_stores::describe_custom_key_stores),
+        Op::UpdateCustomKeyStore => route!(custom_key_stores::update_custom_key_store),
+        Op::ConnectCustomKeyStore => route!(custom_key_stores::connect_custom_key_store),
+        Op::DisconnectCustomKeyStore => route!(custom_key_stores::disconnect_custom_key_store),
+        Op::DeleteCustomKeyStore => route!(custom_key_stores::delete_custom_key_store),
+        Op::GetKeyLastUsage => route!(keys::get_key_last_usage),
     }
 }
 
@@ -185,6 +207,7 @@ fn route(op: Operation) -> Option<Route> {
 pub async fn dispatch(
     svc: Arc<Service>,
     scope: Scope,
+    request_id: String,
     op: Operation,
     mut body: Value,
 ) -> Result<Vec<u8>> {
@@ -193,19 +216,10 @@ pub async fn dispatch(
     }
     protocol::model::check(op.name(), &body)?;
     grants::check_grant_tokens(&body)?;
-    let Some(route) = route(op) else {
-        return Err(KmsError::unsupported(format!(
-            "{} is not supported by trent yet.",
-            op.name()
-        )));
+    let ctx = Ctx {
+        svc,
+        scope,
+        request_id,
     };
-    route(Ctx { svc, scope }, body).await
-}
-
-/// The operations trent serves, read off the dispatch table.
-pub fn served() -> impl Iterator<Item = Operation> {
-    Operation::ALL
-        .iter()
-        .copied()
-        .filter(|op| route(*op).is_some())
+    route(op)(ctx, body).await
 }

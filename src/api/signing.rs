@@ -84,6 +84,7 @@ pub async fn sign(ctx: Ctx, req: SignRequest) -> Result<SignResponse> {
     let signature = usage::current_key(&key)?
         .sign(req.signing_algorithm, message)
         .ok_or_else(|| KmsError::internal(format!("{} cannot sign", key.arn)))?;
+    ctx.used(&key, Operation::Sign);
     Ok(SignResponse {
         key_id: key.arn.clone(),
         signature: Base64(signature),
@@ -124,6 +125,7 @@ pub async fn verify(ctx: Ctx, req: VerifyRequest) -> Result<VerifyResponse> {
     if !usage::current_key(&key)?.verify(req.signing_algorithm, message, &req.signature.0) {
         return Err(KmsError::new(ErrorCode::KmsInvalidSignature, ""));
     }
+    ctx.used(&key, Operation::Verify);
     Ok(VerifyResponse {
         key_id: key.arn.clone(),
         signature_valid: true,

@@ -285,6 +285,24 @@ aws_enum!(GrantOperation {
     DeriveSharedSecret = "DeriveSharedSecret",
 });
 
+aws_enum!(CustomKeyStoreType {
+    AwsCloudHsm = "AWS_CLOUDHSM",
+    ExternalKeyStore = "EXTERNAL_KEY_STORE",
+});
+
+aws_enum!(ConnectionState {
+    Connected = "CONNECTED",
+    Connecting = "CONNECTING",
+    Failed = "FAILED",
+    Disconnected = "DISCONNECTED",
+    Disconnecting = "DISCONNECTING",
+});
+
+aws_enum!(XksProxyConnectivity {
+    PublicEndpoint = "PUBLIC_ENDPOINT",
+    VpcEndpointService = "VPC_ENDPOINT_SERVICE",
+});
+
 aws_enum!(DataKeySpec {
     Aes256 = "AES_256",
     Aes128 = "AES_128",

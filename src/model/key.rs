@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::custom_key_store::StoreLink;
 use super::enums::{
     CustomerMasterKeySpec, EncryptionAlgorithm, ExpirationModel, KeyAgreementAlgorithm, KeyManager,
     KeySpec, KeyState, KeyUsage, MacAlgorithm, MaterialState, MultiRegionKeyType, Origin,
@@ -46,6 +47,8 @@ pub struct Key {
     pub rotation: Option<AutoRotation>,
     /// While Creating or Updating: when the key settles, and in which state.
     pub settles: Option<(Timestamp, KeyState)>,
+    /// The custom key store that holds the key, if any.
+    pub custom_key_store: Option<StoreLink>,
 }
 
 /// Automatic rotation settings: every `period_days`, the next one at `next`.
@@ -56,6 +59,17 @@ pub struct AutoRotation {
 }
 
 impl Key {
+    /// The key's state as AWS reports it: a key in a disconnected custom key store is
+    /// Unavailable (unless on its way out) and back in its own state once reconnected.
+    pub fn status(&self) -> KeyState {
+        match (&self.custom_key_store, self.state) {
+            (Some(link), KeyState::Enabled | KeyState::Disabled) if !link.is_connected() => {
+                KeyState::Unavailable
+            }
+            (_, state) => state,
+        }
+    }
+
     /// A key whose deletion date has passed no longer exists, even before the sweeper runs.
     pub fn is_deleted(&self, now: Timestamp) -> bool {
         self.state == KeyState::PendingDeletion && self.deletion_date.is_some_and(|d| d <= now)
@@ -117,10 +131,10 @@ impl Key {
             key_id: &self.id,
             arn: &self.arn,
             creation_date: self.created_at,
-            enabled: self.state == KeyState::Enabled,
+            enabled: self.status() == KeyState::Enabled,
             description: &self.description,
             key_usage: self.usage,
-            key_state: self.state,
+            key_state: self.status(),
             deletion_date: self.deletion_date,
             origin: self.origin,
             key_manager: self.manager,
@@ -147,12 +161,23 @@ impl Key {
                 }
             }),
             pending_deletion_window_in_days: self.pending_window_days,
-            // AWS reports material ids only for symmetric encryption keys, and not while
-            // a replica is being created.
+            // AWS reports material ids only for symmetric encryption keys whose material
+            // it generated or imported, and not while a replica is being created.
             current_key_material_id: (self.spec == KeySpec::SymmetricDefault
+                && matches!(self.origin, Origin::AwsKms | Origin::External)
                 && self.state != KeyState::Creating)
                 .then(|| self.current_material().map(Material::id_hex))
                 .flatten(),
+            custom_key_store_id: self.custom_key_store.as_ref().map(|l| l.store_id.as_str()),
+            cloud_hsm_cluster_id: self
+                .custom_key_store
+                .as_ref()
+                .and_then(|l| l.cloud_hsm_cluster_id.as_deref()),
+            xks_key_configuration: self
+                .custom_key_store
+                .as_ref()
+                .and_then(|l| l.xks_key_id.as_deref())
+                .map(|id| XksKeyConfiguration { id }),
             expiration_model: self.expiration().map(|(model, _)| model),
             valid_to: self.expiration().and_then(|(_, valid_to)| valid_to),
         }
@@ -209,9 +234,21 @@ pub struct KeyMetadata<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     current_key_material_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    custom_key_store_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cloud_hsm_cluster_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    xks_key_configuration: Option<XksKeyConfiguration<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     expiration_model: Option<ExpirationModel>,
     #[serde(skip_serializing_if = "Option::is_none")]
     valid_to: Option<Timestamp>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct XksKeyConfiguration<'a> {
+    id: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -252,6 +289,7 @@ impl Key {
             materials: Vec::new(),
             rotation: None,
             settles: None,
+            custom_key_store: None,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The domain: identifiers, enumerations, keys and the key state machine.
 
+pub mod custom_key_store;
 pub mod enums;
 pub mod grant;
 pub mod ids;

@@ -122,7 +122,7 @@ pub fn check(op: Operation, key: &Key) -> Result<()> {
             ),
         ));
     }
-    let state = key.state;
+    let state = key.status();
     let invalid = || KmsError::invalid_state(format!("{} is {}.", key.arn, state.phrase()));
     match (rule(op), state) {
         (Rule::Any | Rule::NoKey, _) => Ok(()),

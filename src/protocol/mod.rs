@@ -55,9 +55,15 @@ pub async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: B
         // Each request runs as its own task: a panic becomes KMSInternalException
         // instead of a dropped connection, and a client that hangs up cannot cancel a
         // write between its database commit and its cache update.
-        tokio::spawn(crate::api::dispatch(svc.clone(), scope, op, body))
-            .await
-            .unwrap_or_else(|e| Err(KmsError::internal(e)))
+        tokio::spawn(crate::api::dispatch(
+            svc.clone(),
+            scope,
+            request_id.clone(),
+            op,
+            body,
+        ))
+        .await
+        .unwrap_or_else(|e| Err(KmsError::internal(e)))
     }
     .await;
     let code = result.as_ref().err().map(|e| e.code.aws_name());

@@ -194,6 +194,7 @@ impl SeedKey {
                     tags: self.tags.clone(),
                     id: Some(self.id.clone()),
                     materials: self.materials.clone(),
+                    custom_key_store: None,
                 },
             )
             .await;

@@ -15,6 +15,8 @@ use super::Alias;
 use crate::BoxError;
 use crate::clock::Timestamp;
 use crate::crypto::{Material, SecretKey};
+use crate::model::custom_key_store::{CustomKeyStore, StoreLink, XksProxy};
+use crate::model::enums::{ConnectionState, CustomKeyStoreType, XksProxyConnectivity};
 use crate::model::enums::{RotationType, WrappingAlgorithm, WrappingKeySpec};
 use crate::model::grant::{Grant, GrantConstraints};
 use crate::model::import_token::ImportToken;
@@ -191,6 +193,18 @@ fn key_from_row(row: &SqliteRow) -> Result<Key, BoxError> {
         policy: row.try_get("policy")?,
         tags: Vec::new(),
         materials: Vec::new(),
+        // Tied to its store's connection when the stores are loaded.
+        custom_key_store: row
+            .try_get::<Option<String>, _>("custom_key_store_id")?
+            .map(|store_id| -> Result<StoreLink, sqlx::Error> {
+                Ok(StoreLink {
+                    store_id,
+                    cloud_hsm_cluster_id: None,
+                    xks_key_id: row.try_get("xks_key_id")?,
+                    connected: Default::default(),
+                })
+            })
+            .transpose()?,
         settles: match (
             row.try_get::<Option<i64>, _>("settles_at")?,
             row.try_get::<Option<String>, _>("settles_to")?,
@@ -252,6 +266,10 @@ pub async fn apply(pool: &SqlitePool, changes: &[super::Change]) -> Result<(), s
             super::Change::DeleteGrant(scope, key_id, grant_id) => {
                 remove_grant(&mut tx, scope, key_id, grant_id).await?
             }
+            super::Change::CustomKeyStore(store) => write_store(&mut tx, store).await?,
+            super::Change::DeleteCustomKeyStore(scope, id) => {
+                remove_store(&mut tx, scope, id).await?
+            }
         }
     }
     tx.commit().await
@@ -263,8 +281,8 @@ async fn write_key(tx: &mut Transaction<'_, Sqlite>, key: &Key) -> Result<(), sq
         "INSERT INTO keys (account, region, key_id, created_at, description, state, deletion_date,
              pending_window_days, key_spec, key_usage, origin, key_manager, multi_region, policy,
              rotation_period_days, next_rotation, primary_region, replica_regions, settles_at,
-             settles_to)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             settles_to, custom_key_store_id, xks_key_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (account, region, key_id) DO UPDATE SET
              created_at = excluded.created_at, description = excluded.description,
              state = excluded.state, deletion_date = excluded.deletion_date,
@@ -274,7 +292,8 @@ async fn write_key(tx: &mut Transaction<'_, Sqlite>, key: &Key) -> Result<(), sq
              policy = excluded.policy, rotation_period_days = excluded.rotation_period_days,
              next_rotation = excluded.next_rotation, primary_region = excluded.primary_region,
              replica_regions = excluded.replica_regions, settles_at = excluded.settles_at,
-             settles_to = excluded.settles_to",
+             settles_to = excluded.settles_to, custom_key_store_id = excluded.custom_key_store_id,
+             xks_key_id = excluded.xks_key_id",
     )
     .bind(&key.scope.account)
     .bind(&key.scope.region)
@@ -300,6 +319,12 @@ async fn write_key(tx: &mut Transaction<'_, Sqlite>, key: &Key) -> Result<(), sq
     )
     .bind(key.settles.map(|(at, _)| at.millis()))
     .bind(key.settles.map(|(_, to)| to.as_str()))
+    .bind(key.custom_key_store.as_ref().map(|l| l.store_id.as_str()))
+    .bind(
+        key.custom_key_store
+            .as_ref()
+            .and_then(|l| l.xks_key_id.as_deref()),
+    )
     .execute(&mut **tx)
     .await?;
     for (seq, material) in key.materials.iter().enumerate() {
@@ -517,6 +542,178 @@ async fn remove_grant(
     .map(drop)
 }
 
+/// Every custom key store, in one query.
+pub async fn load_stores(pool: &SqlitePool) -> Result<Vec<CustomKeyStore>, BoxError> {
+    let mut stores = Vec::new();
+    for row in sqlx::query("SELECT * FROM custom_key_stores")
+        .fetch_all(pool)
+        .await?
+    {
+        let xks = match row.try_get::<Option<String>, _>("xks_connectivity")? {
+            Some(connectivity) => Some(XksProxy {
+                connectivity: parse(connectivity, XksProxyConnectivity::parse)?,
+                access_key_id: row.try_get("xks_access_key_id")?,
+                uri_endpoint: row.try_get("xks_uri_endpoint")?,
+                uri_path: row.try_get("xks_uri_path")?,
+                vpc_endpoint_service_name: row.try_get("xks_vpc_endpoint_service_name")?,
+                vpc_endpoint_service_owner: row.try_get("xks_vpc_endpoint_service_owner")?,
+            }),
+            None => None,
+        };
+        stores.push(CustomKeyStore {
+            id: row.try_get("store_id")?,
+            scope: Scope::new(
+                row.try_get::<String, _>("account")?,
+                row.try_get::<String, _>("region")?,
+            ),
+            name: row.try_get("name")?,
+            kind: parse(row.try_get("store_type")?, CustomKeyStoreType::parse)?,
+            cloud_hsm_cluster_id: row.try_get("cloud_hsm_cluster_id")?,
+            trust_anchor_certificate: row.try_get("trust_anchor_certificate")?,
+            xks,
+            state: parse(row.try_get("connection_state")?, ConnectionState::parse)?,
+            settles: match (
+                row.try_get::<Option<i64>, _>("settles_at")?,
+                row.try_get::<Option<String>, _>("settles_to")?,
+            ) {
+                (Some(at), Some(to)) => Some((Timestamp(at), parse(to, ConnectionState::parse)?)),
+                _ => None,
+            },
+            created_at: Timestamp(row.try_get("created_at")?),
+            connected: Default::default(),
+        });
+    }
+    Ok(stores)
+}
+
+async fn write_store(
+    tx: &mut Transaction<'_, Sqlite>,
+    store: &CustomKeyStore,
+) -> Result<(), sqlx::Error> {
+    let xks = store.xks.as_ref();
+    sqlx::query(
+        "INSERT INTO custom_key_stores (account, region, store_id, name, store_type,
+             cloud_hsm_cluster_id, trust_anchor_certificate, xks_connectivity, xks_access_key_id,
+             xks_uri_endpoint, xks_uri_path, xks_vpc_endpoint_service_name,
+             xks_vpc_endpoint_service_owner, connection_state, settles_at, settles_to, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (account, region, store_id) DO UPDATE SET
+             name = excluded.name, cloud_hsm_cluster_id = excluded.cloud_hsm_cluster_id,
+             trust_anchor_certificate = excluded.trust_anchor_certificate,
+             xks_connectivity = excluded.xks_connectivity,
+             xks_access_key_id = excluded.xks_access_key_id,
+             xks_uri_endpoint = excluded.xks_uri_endpoint, xks_uri_path = excluded.xks_uri_path,
+             xks_vpc_endpoint_service_name = excluded.xks_vpc_endpoint_service_name,
+             xks_vpc_endpoint_service_owner = excluded.xks_vpc_endpoint_service_owner,
+             connection_state = excluded.connection_state, settles_at = excluded.settles_at,
+             settles_to = excluded.settles_to",
+    )
+    .bind(&store.scope.account)
+    .bind(&store.scope.region)
+    .bind(&store.id)
+    .bind(&store.name)
+    .bind(store.kind.as_str())
+    .bind(store.cloud_hsm_cluster_id.as_deref())
+    .bind(store.trust_anchor_certificate.as_deref())
+    .bind(xks.map(|x| x.connectivity.as_str()))
+    .bind(xks.map(|x| x.access_key_id.as_str()))
+    .bind(xks.map(|x| x.uri_endpoint.as_str()))
+    .bind(xks.map(|x| x.uri_path.as_str()))
+    .bind(xks.and_then(|x| x.vpc_endpoint_service_name.as_deref()))
+    .bind(xks.and_then(|x| x.vpc_endpoint_service_owner.as_deref()))
+    .bind(store.state.as_str())
+    .bind(store.settles.map(|(at, _)| at.millis()))
+    .bind(store.settles.map(|(_, to)| to.as_str()))
+    .bind(store.created_at.millis())
+    .execute(&mut **tx)
+    .await
+    .map(drop)
+}
+
+async fn remove_store(
+    tx: &mut Transaction<'_, Sqlite>,
+    scope: &Scope,
+    id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM custom_key_stores WHERE account = ? AND region = ? AND store_id = ?")
+        .bind(&scope.account)
+        .bind(&scope.region)
+        .bind(id)
+        .execute(&mut **tx)
+        .await
+        .map(drop)
+}
+
+/// The last usage of every key.
+pub async fn load_last_usage(
+    pool: &SqlitePool,
+) -> Result<Vec<(Scope, String, super::last_usage::Usage)>, BoxError> {
+    let mut usage = Vec::new();
+    for row in sqlx::query("SELECT * FROM key_last_usage")
+        .fetch_all(pool)
+        .await?
+    {
+        let operation: String = row.try_get("operation")?;
+        usage.push((
+            Scope::new(
+                row.try_get::<String, _>("account")?,
+                row.try_get::<String, _>("region")?,
+            ),
+            row.try_get("key_id")?,
+            super::last_usage::Usage {
+                operation: crate::model::Operation::from_name(&operation)
+                    .ok_or_else(|| format!("unknown stored operation {operation:?}"))?
+                    .name(),
+                at: Timestamp(row.try_get("used_at")?),
+                request_id: row.try_get("request_id")?,
+                event_id: row.try_get("event_id")?,
+            },
+        ));
+    }
+    Ok(usage)
+}
+
+/// Writes last usage in one transaction; rows of keys deleted meanwhile are skipped.
+pub async fn write_last_usage(
+    pool: &SqlitePool,
+    batch: &[(Scope, String, super::last_usage::Usage)],
+) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    for (scope, id, usage) in batch {
+        sqlx::query(
+            "INSERT INTO key_last_usage (account, region, key_id, operation, used_at, request_id,
+                 event_id)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS
+                 (SELECT 1 FROM keys WHERE account = ?1 AND region = ?2 AND key_id = ?3)
+             ON CONFLICT (account, region, key_id) DO UPDATE SET
+                 operation = excluded.operation, used_at = excluded.used_at,
+                 request_id = excluded.request_id, event_id = excluded.event_id",
+        )
+        .bind(&scope.account)
+        .bind(&scope.region)
+        .bind(id)
+        .bind(usage.operation)
+        .bind(usage.at.millis())
+        .bind(&usage.request_id)
+        .bind(&usage.event_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+/// When this database began tracking key usage: its first start with tracking.
+pub async fn tracking_start(pool: &SqlitePool, now: Timestamp) -> Result<Timestamp, BoxError> {
+    sqlx::query("INSERT OR IGNORE INTO meta (name, value) VALUES ('tracking_start', ?)")
+        .bind(now.millis().to_string())
+        .execute(pool)
+        .await?;
+    let value: String = sqlx::query_scalar("SELECT value FROM meta WHERE name = 'tracking_start'")
+        .fetch_one(pool)
+        .await?;
+    Ok(Timestamp(value.parse()?))
+}
+
 /// Deletes every key (their material, tags and aliases go with them) and alias.
 pub async fn wipe(pool: &SqlitePool) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
@@ -524,6 +721,8 @@ pub async fn wipe(pool: &SqlitePool) -> Result<(), sqlx::Error> {
         "DELETE FROM aliases",
         "DELETE FROM import_tokens",
         "DELETE FROM grants",
+        "DELETE FROM custom_key_stores",
+        "DELETE FROM key_last_usage",
         "DELETE FROM tags",
         "DELETE FROM key_material",
         "DELETE FROM keys",

@@ -10,6 +10,7 @@
 //! first applies whatever has fallen due ([`Txn`] sees the world as it is now).
 
 mod db;
+pub mod last_usage;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
@@ -21,11 +22,13 @@ use tokio::sync::{Mutex, MutexGuard};
 use crate::BoxError;
 use crate::clock::{Clock, Timestamp};
 use crate::error::{KmsError, Result};
+use crate::model::custom_key_store::CustomKeyStore;
 use crate::model::grant::Grant;
 use crate::model::import_token::ImportToken;
 use crate::model::multi_region;
 use crate::model::timed::{self, Event, Outcome};
 use crate::model::{Key, Scope};
+use last_usage::{LastUsage, Usage};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alias {
@@ -43,6 +46,24 @@ pub struct Partition {
     pub aliases: BTreeMap<String, Alias>,
     /// By key id, then grant id: a key's grants are one range.
     pub grants: BTreeMap<(String, String), Arc<Grant>>,
+    pub stores: BTreeMap<String, Arc<CustomKeyStore>>,
+    /// How many keys each custom key store holds (a store with keys can't be deleted).
+    pub store_keys: HashMap<String, usize>,
+}
+
+impl Partition {
+    /// Keeps the count of keys per custom key store as `old` becomes `new`.
+    fn count_store_keys(&mut self, old: Option<&Key>, new: Option<&Key>) {
+        let store = |k: Option<&Key>| {
+            k.and_then(|k| k.custom_key_store.as_ref().map(|l| l.store_id.clone()))
+        };
+        if let Some(n) = store(old).and_then(|id| self.store_keys.get_mut(&id)) {
+            *n = n.saturating_sub(1);
+        }
+        if let Some(id) = store(new) {
+            *self.store_keys.entry(id).or_default() += 1;
+        }
+    }
 }
 
 impl Partition {
@@ -82,6 +103,9 @@ pub struct Store {
     /// Every timed event by due date, so a write handles only what is due instead of
     /// scanning every key (which made bulk writes quadratic).
     schedule: std::sync::Mutex<BTreeSet<(Timestamp, Due)>>,
+    last_usage: LastUsage,
+    /// When this database began tracking key usage.
+    tracking_start: Timestamp,
 }
 
 /// One entry of the schedule: an event of a key, or the expiry of an import token.
@@ -89,6 +113,7 @@ pub struct Store {
 enum Due {
     Key(Scope, String, Event),
     Token([u8; 32]),
+    Store(Scope, String),
 }
 
 fn key_events(key: &Key) -> impl Iterator<Item = (Timestamp, Due)> + '_ {
@@ -100,6 +125,12 @@ fn token_event(token: &ImportToken) -> (Timestamp, Due) {
     (token.expires_at, Due::Token(token.id))
 }
 
+fn store_event(store: &CustomKeyStore) -> Option<(Timestamp, Due)> {
+    store
+        .settles
+        .map(|(at, _)| (at, Due::Store(store.scope.clone(), store.id.clone())))
+}
+
 impl Store {
     /// Opens the database (`None`: in memory only) and loads it into the cache.
     pub async fn open(data_dir: Option<&Path>, clock: Arc<Clock>) -> Result<Self, BoxError> {
@@ -107,9 +138,26 @@ impl Store {
         let (keys, aliases) = db::load(&db).await?;
         let tokens = db::load_tokens(&db).await?;
         let grants = db::load_grants(&db).await?;
+        let stores = db::load_stores(&db).await?;
+        let last_usage = LastUsage::new(db::load_last_usage(&db).await?);
+        let tracking_start = db::tracking_start(&db, clock.now()).await?;
         let mut cache: HashMap<Scope, Partition> = HashMap::new();
-        for key in keys {
+        for store in stores {
+            store.publish();
+            let partition = cache.entry(store.scope.clone()).or_default();
+            partition.stores.insert(store.id.clone(), Arc::new(store));
+        }
+        for mut key in keys {
             let partition = cache.entry(key.scope.clone()).or_default();
+            // A key in a custom key store follows its store's connection.
+            if let Some(link) = &mut key.custom_key_store
+                && let Some(store) = partition.stores.get(&link.store_id)
+            {
+                link.connected = store.connected.clone();
+                link.cloud_hsm_cluster_id
+                    .clone_from(&store.cloud_hsm_cluster_id);
+            }
+            partition.count_store_keys(None, Some(&key));
             partition.keys.insert(key.id.clone(), Arc::new(key));
         }
         for (scope, alias) in aliases {
@@ -127,6 +175,12 @@ impl Store {
             .flat_map(|k| key_events(k))
             .collect();
         schedule.extend(tokens.iter().map(token_event));
+        schedule.extend(
+            cache
+                .values()
+                .flat_map(|p| p.stores.values())
+                .filter_map(|s| store_event(s)),
+        );
         let tokens = tokens.into_iter().map(|t| (t.id, Arc::new(t))).collect();
         Ok(Self {
             db,
@@ -135,6 +189,8 @@ impl Store {
             tokens: std::sync::Mutex::new(tokens),
             writer: Mutex::new(()),
             schedule: std::sync::Mutex::new(schedule),
+            last_usage,
+            tracking_start,
         })
     }
 
@@ -209,6 +265,26 @@ impl Store {
     /// A key as stored, even past its deletion date (for the schedule).
     fn key_any(&self, scope: &Scope, id: &str) -> Option<Arc<Key>> {
         self.read().get(scope)?.keys.get(id).cloned()
+    }
+
+    pub fn custom_key_store(&self, scope: &Scope, id: &str) -> Option<Arc<CustomKeyStore>> {
+        self.read().get(scope)?.stores.get(id).cloned()
+    }
+
+    /// Every custom key store of the account in the Region, in id order.
+    pub fn custom_key_stores(&self, scope: &Scope) -> Vec<Arc<CustomKeyStore>> {
+        self.read()
+            .get(scope)
+            .map(|p| p.stores.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// How many keys (deleted or not yet) a custom key store holds.
+    pub fn keys_in_store(&self, scope: &Scope, id: &str) -> usize {
+        self.read()
+            .get(scope)
+            .and_then(|p| p.store_keys.get(id).copied())
+            .unwrap_or(0)
     }
 
     /// A live alias: one whose target key still exists.
@@ -380,7 +456,19 @@ impl Store {
             .clear();
         self.schedule().clear();
         self.tokens().clear();
+        self.last_usage.clear();
         Ok(())
+    }
+
+    /// Records a successful cryptographic operation with a key; in memory only, written
+    /// with the next flush.
+    pub fn record_use(&self, scope: &Scope, key_id: &str, usage: Usage) {
+        self.last_usage.record(scope, key_id, usage);
+    }
+
+    /// The last use of a key, and when tracking began.
+    pub fn last_use(&self, scope: &Scope, key_id: &str) -> (Option<Usage>, Timestamp) {
+        (self.last_usage.get(scope, key_id), self.tracking_start)
     }
 
     fn schedule(&self) -> std::sync::MutexGuard<'_, BTreeSet<(Timestamp, Due)>> {
@@ -400,7 +488,11 @@ impl Store {
     /// Applies the timed events that are due (called by the background sweeper and
     /// after the clock control moves time).
     pub async fn sweep(&self) -> Result<()> {
-        self.begin().await?.commit().await
+        self.begin().await?.commit().await?;
+        self.last_usage
+            .flush(&self.db)
+            .await
+            .map_err(KmsError::internal)
     }
 }
 
@@ -417,6 +509,8 @@ pub enum Change {
     Grant(Arc<Grant>),
     /// Scope, key id, grant id.
     DeleteGrant(Scope, String, String),
+    CustomKeyStore(Arc<CustomKeyStore>),
+    DeleteCustomKeyStore(Scope, String),
 }
 
 /// The single writer. A request stages its changes (`save_*`, `delete_*`) and commits
@@ -472,6 +566,17 @@ impl Txn<'_> {
         self.pending.push(Change::Grant(Arc::new(grant)));
     }
 
+    pub fn save_custom_key_store(&mut self, store: CustomKeyStore) {
+        self.pending.push(Change::CustomKeyStore(Arc::new(store)));
+    }
+
+    pub fn delete_custom_key_store(&mut self, store: &CustomKeyStore) {
+        self.pending.push(Change::DeleteCustomKeyStore(
+            store.scope.clone(),
+            store.id.clone(),
+        ));
+    }
+
     pub fn delete_grant(&mut self, grant: &Grant) {
         self.pending.push(Change::DeleteGrant(
             grant.scope.clone(),
@@ -500,13 +605,12 @@ impl Txn<'_> {
             match change {
                 Change::Key(key) => {
                     let partition = cache.entry(key.scope.clone()).or_default();
-                    if let Some(old) = partition.keys.get(&key.id) {
-                        for due in key_events(old) {
-                            schedule.remove(&due);
-                        }
+                    let old = partition.keys.insert(key.id.clone(), key.clone());
+                    for due in old.iter().flat_map(|k| key_events(k)) {
+                        schedule.remove(&due);
                     }
                     schedule.extend(key_events(&key));
-                    partition.keys.insert(key.id.clone(), key);
+                    partition.count_store_keys(old.as_deref(), Some(&key));
                 }
                 Change::DeleteKey(scope, id) => {
                     if let Some(p) = cache.get_mut(&scope) {
@@ -514,7 +618,9 @@ impl Txn<'_> {
                             for due in key_events(&old) {
                                 schedule.remove(&due);
                             }
+                            p.count_store_keys(Some(&old), None);
                         }
+                        self.store.last_usage.forget(&scope, &id);
                         p.aliases.retain(|_, a| a.target_key_id != id);
                         let grants: Vec<_> = p
                             .grants
@@ -562,6 +668,23 @@ impl Txn<'_> {
                         p.grants.remove(&(key_id, grant_id));
                     }
                 }
+                Change::CustomKeyStore(store) => {
+                    let partition = cache.entry(store.scope.clone()).or_default();
+                    let old = partition.stores.insert(store.id.clone(), store.clone());
+                    if let Some(due) = old.as_deref().and_then(store_event) {
+                        schedule.remove(&due);
+                    }
+                    schedule.extend(store_event(&store));
+                    store.publish();
+                }
+                Change::DeleteCustomKeyStore(scope, id) => {
+                    if let Some(p) = cache.get_mut(&scope) {
+                        if let Some(due) = p.stores.remove(&id).as_deref().and_then(store_event) {
+                            schedule.remove(&due);
+                        }
+                        p.store_keys.remove(&id);
+                    }
+                }
             }
         }
         Ok(())
@@ -604,6 +727,15 @@ impl Txn<'_> {
                     }
                 }
                 Due::Token(id) => changes.push(Change::DeleteToken(id)),
+                Due::Store(scope, id) => {
+                    if let Some(store) = self.store.custom_key_store(&scope, &id) {
+                        let mut store = (*store).clone();
+                        if let Some((_, state)) = store.settles.take() {
+                            store.state = state;
+                        }
+                        changes.push(Change::CustomKeyStore(Arc::new(store)));
+                    }
+                }
             }
         }
         let deleted = changes
@@ -623,6 +755,9 @@ impl Store {
     /// even if its client went away, so writes still queued for the writer finish first.
     pub async fn close(&self) {
         let _writer = self.writer.lock().await;
+        if let Err(e) = self.last_usage.flush(&self.db).await {
+            tracing::warn!(error = %e, "could not write the last usage of keys");
+        }
         self.db.close().await;
     }
 }

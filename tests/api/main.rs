@@ -4,9 +4,11 @@
 mod asymmetric;
 mod common;
 mod crypto;
+mod custom_key_stores;
 mod grants;
 mod import;
 mod keys;
+mod last_usage;
 mod lifecycle;
 mod model;
 mod multi_region;

@@ -94,14 +94,6 @@ async fn oversized_requests_are_refused_with_an_answer() {
 }
 
 #[tokio::test]
-async fn operations_not_yet_served_say_so() {
-    let t = spawn().await;
-    let r = kms_raw(&t, "DescribeCustomKeyStores", "{}").await;
-    assert_eq!(r.status, 400);
-    assert_eq!(r.json()["__type"], "UnsupportedOperationException");
-}
-
-#[tokio::test]
 async fn keys_are_isolated_by_region_and_account() {
     let t = spawn().await;
     let east = t.client();

@@ -1,16 +1,18 @@
-//! The README's compatibility table must say exactly what the code serves.
+//! The README's compatibility table lists every operation, each served (the dispatch
+//! table, `api::route`, is an exhaustive match: an operation without a handler does not
+//! compile).
 
 use trent::model::Operation;
 
 #[test]
-fn compatibility_table_matches_the_dispatcher() {
+fn compatibility_table_lists_every_operation_as_done() {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let table = readme
         .split("## Compatibility")
         .nth(1)
         .expect("a Compatibility section");
-    let mut listed = 0;
+    let mut listed = Vec::new();
     for line in table.lines() {
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
         let (Some(name), Some(status)) = (cells.get(1), cells.get(2)) else {
@@ -19,9 +21,10 @@ fn compatibility_table_matches_the_dispatcher() {
         let Some(op) = Operation::from_name(name) else {
             continue;
         };
-        listed += 1;
-        let served = trent::api::served().any(|s| s == op);
-        assert_eq!(*status == "done", served, "README says {status} for {name}");
+        assert_eq!(*status, "done", "README says {status} for {name}");
+        listed.push(op);
     }
-    assert_eq!(listed, Operation::ALL.len(), "every operation has a row");
+    for op in Operation::ALL {
+        assert!(listed.contains(op), "README has no row for {}", op.name());
+    }
 }
