@@ -16,6 +16,7 @@ use crate::crypto::{Material, Secret};
 use crate::error::{ErrorCode, KmsError, Result};
 use crate::model::enums::CustomerMasterKeySpec;
 use crate::model::ids::is_key_id;
+use crate::model::key_policy;
 use crate::model::{
     Key, KeyManager, KeySpec, KeyState, KeyUsage, MaterialState, Operation, Origin,
 };
@@ -32,9 +33,6 @@ pub struct CreateKeyRequest {
     key_spec: Option<KeySpec>,
     origin: Option<Origin>,
     custom_key_store_id: Option<String>,
-    /// Accepted; trent stores policies without evaluating them, so there is no lockout
-    /// check to bypass.
-    #[allow(dead_code)]
     bypass_policy_lockout_safety_check: Option<bool>,
     tags: Option<Vec<TagInput>>,
     multi_region: Option<bool>,
@@ -116,7 +114,10 @@ pub async fn create_key(ctx: Ctx, req: CreateKeyRequest) -> Result<KeyMetadataRe
         }
     };
     if let Some(policy) = &req.policy {
-        policies::check_policy_document(policy)?;
+        key_policy::check(
+            policy,
+            policies::lockout_check(&ctx.scope, req.bypass_policy_lockout_safety_check),
+        )?;
     }
     let tags = req.tags.unwrap_or_default();
     let (custom_id, custom_material) = localstack_custom_key(

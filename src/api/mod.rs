@@ -35,7 +35,6 @@ use crate::protocol;
 
 use crate::service::Service;
 use crate::store::last_usage::Usage;
-pub(crate) use policies::check_policy_document;
 
 /// What every handler gets: the service, the account/region and the id of the request.
 #[derive(Clone)]

@@ -11,7 +11,7 @@ use super::{Ctx, Empty, policies};
 use crate::clock::Timestamp;
 use crate::error::{ErrorCode, KmsError, Result};
 use crate::model::multi_region::{self, SETTLE_MS};
-use crate::model::{Key, KeyState, Operation, Scope, Tag, state};
+use crate::model::{Key, KeyState, Operation, Scope, Tag, key_policy, state};
 use crate::service::default_policy;
 
 /// UnsupportedOperationException, in AWS's words, for a key that is not a primary.
@@ -25,8 +25,6 @@ pub struct ReplicateKeyRequest {
     key_id: String,
     replica_region: String,
     policy: Option<String>,
-    /// Accepted; policies are stored, not evaluated, so there is no lockout to check.
-    #[allow(dead_code)]
     bypass_policy_lockout_safety_check: Option<bool>,
     description: Option<String>,
     tags: Option<Vec<TagInput>>,
@@ -46,7 +44,11 @@ pub struct ReplicateKeyResponse {
 /// PendingImport for imported material, which each Region imports itself).
 pub async fn replicate_key(ctx: Ctx, req: ReplicateKeyRequest) -> Result<ReplicateKeyResponse> {
     if let Some(policy) = &req.policy {
-        policies::check_policy_document(policy)?;
+        let replica_scope = Scope::new(ctx.scope.account.clone(), req.replica_region.as_str());
+        key_policy::check(
+            policy,
+            policies::lockout_check(&replica_scope, req.bypass_policy_lockout_safety_check),
+        )?;
     }
     let tags = tags::merge_tags(Vec::new(), req.tags.unwrap_or_default())?;
     let mut txn = ctx.svc.store.begin().await?;

@@ -1,32 +1,19 @@
 //! Key policies: GetKeyPolicy, PutKeyPolicy, ListKeyPolicies. A key has exactly one
-//! policy, named `default`; trent stores it and checks that it is a JSON document, but
-//! does not evaluate it.
+//! policy, named `default`; trent checks it as AWS does (`model::key_policy`) and stores
+//! it, but does not evaluate it for requests.
 
 use serde::{Deserialize, Serialize};
 
 use super::paging::{self, PageInfo};
 use super::{Ctx, Empty, change_key};
-use crate::error::{ErrorCode, KmsError, Result};
-use crate::model::Operation;
+use crate::error::{KmsError, Result};
+use crate::model::{Operation, Scope, key_policy};
 
 const DEFAULT_POLICY_NAME: &str = "default";
 
-/// A key policy must be a JSON object with a Statement.
-pub fn check_policy_document(policy: &str) -> Result<()> {
-    let malformed = |m: &str| KmsError::new(ErrorCode::MalformedPolicyDocument, m);
-    let doc: serde_json::Value = serde_json::from_str(policy)
-        .map_err(|_| malformed("The policy document is not valid JSON."))?;
-    let statement = doc
-        .as_object()
-        .ok_or_else(|| malformed("The policy document must be a JSON object."))?
-        .get("Statement")
-        .ok_or_else(|| malformed("The policy document must contain a Statement."))?;
-    if !(statement.is_object() || statement.is_array()) {
-        return Err(malformed(
-            "The policy Statement must be an object or a list.",
-        ));
-    }
-    Ok(())
+/// The scope whose account the lockout safety check protects, unless the caller bypasses it.
+pub fn lockout_check(scope: &Scope, bypass: Option<bool>) -> Option<&Scope> {
+    (bypass != Some(true)).then_some(scope)
 }
 
 fn require_default_name(name: Option<&str>) -> Result<()> {
@@ -65,8 +52,6 @@ pub struct PutKeyPolicyRequest {
     key_id: String,
     policy_name: Option<String>,
     policy: String,
-    /// Accepted; policies are stored, not evaluated, so there is no lockout to bypass.
-    #[allow(dead_code)]
     bypass_policy_lockout_safety_check: Option<bool>,
 }
 
@@ -74,7 +59,10 @@ pub async fn put_key_policy(ctx: Ctx, req: PutKeyPolicyRequest) -> Result<Empty>
     let policy = req.policy;
     change_key(&ctx, &req.key_id, Operation::PutKeyPolicy, |key, _| {
         require_default_name(req.policy_name.as_deref())?;
-        check_policy_document(&policy)?;
+        key_policy::check(
+            &policy,
+            lockout_check(&key.scope, req.bypass_policy_lockout_safety_check),
+        )?;
         key.policy = policy;
         Ok(())
     })

@@ -6,6 +6,7 @@ pub mod grant;
 pub mod ids;
 pub mod import_token;
 pub mod key;
+pub mod key_policy;
 pub mod multi_region;
 pub mod operation;
 pub mod spec;

@@ -123,7 +123,7 @@ fn key(entry: Entry, scope: Scope) -> Result<SeedKey, String> {
         return Err(format!("KeySpec {spec} exists only in the China Regions"));
     }
     if let Some(policy) = &entry.policy {
-        crate::api::check_policy_document(policy).map_err(|e| e.message)?;
+        crate::model::key_policy::check(policy, None).map_err(|e| e.message)?;
     }
     let materials = match (spec.is_asymmetric(), entry.material, entry.private_key) {
         (false, Some(_), Some(_)) | (true, Some(_), _) => {

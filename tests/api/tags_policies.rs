@@ -305,3 +305,55 @@ async fn key_policies() {
         .await);
     assert_eq!(code, "NotFoundException");
 }
+
+#[tokio::test]
+async fn key_policies_are_checked_as_aws_checks_them() {
+    let t = spawn().await;
+    let kms = t.client();
+    let key = create_key(&kms).await;
+    let policy = |principal: &str, action: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":"{action}","Resource":"*"}}]}}"#
+        )
+    };
+    // A policy that would lock the account out, unless the check is bypassed.
+    let locked = policy("arn:aws:iam::111122223333:role/app", "kms:Encrypt");
+    let (code, message) = err(kms
+        .put_key_policy()
+        .key_id(&key)
+        .policy(&locked)
+        .send()
+        .await);
+    assert_eq!(code, "MalformedPolicyDocumentException");
+    assert_eq!(
+        message,
+        "The new key policy will not allow you to update the key policy in the future."
+    );
+    kms.put_key_policy()
+        .key_id(&key)
+        .policy(&locked)
+        .bypass_policy_lockout_safety_check(true)
+        .send()
+        .await
+        .unwrap();
+    let (code, _) = err(kms.create_key().policy(&locked).send().await);
+    assert_eq!(code, "MalformedPolicyDocumentException");
+    // Principals must be principals.
+    let (code, message) = err(kms
+        .create_key()
+        .policy(policy("somebody", "kms:*"))
+        .send()
+        .await);
+    assert_eq!(code, "MalformedPolicyDocumentException");
+    assert_eq!(
+        message,
+        "Policy contains a statement with one or more invalid principals."
+    );
+    // 32 KB at most.
+    let padding = "x".repeat(33 * 1024);
+    let large = format!(
+        r#"{{"Id":"{padding}","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::111122223333:root"}},"Action":"kms:*","Resource":"*"}}]}}"#
+    );
+    let (code, _) = err(kms.put_key_policy().key_id(&key).policy(large).send().await);
+    assert_eq!(code, "LimitExceededException");
+}
