@@ -78,6 +78,29 @@ pub struct XksCredential {
     raw_secret_access_key: IgnoredAny,
 }
 
+/// The external key store members of CreateCustomKeyStore and UpdateCustomKeyStore.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct XksMembers {
+    xks_proxy_uri_endpoint: Option<String>,
+    xks_proxy_uri_path: Option<String>,
+    xks_proxy_vpc_endpoint_service_name: Option<String>,
+    xks_proxy_vpc_endpoint_service_owner: Option<String>,
+    xks_proxy_authentication_credential: Option<XksCredential>,
+    xks_proxy_connectivity: Option<XksProxyConnectivity>,
+}
+
+impl XksMembers {
+    fn given(&self) -> bool {
+        self.xks_proxy_uri_endpoint.is_some()
+            || self.xks_proxy_uri_path.is_some()
+            || self.xks_proxy_vpc_endpoint_service_name.is_some()
+            || self.xks_proxy_vpc_endpoint_service_owner.is_some()
+            || self.xks_proxy_authentication_credential.is_some()
+            || self.xks_proxy_connectivity.is_some()
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CreateCustomKeyStoreRequest {
@@ -87,12 +110,8 @@ pub struct CreateCustomKeyStoreRequest {
     /// Checked by the model for form; never read, kept, or shown.
     key_store_password: Option<IgnoredAny>,
     custom_key_store_type: Option<CustomKeyStoreType>,
-    xks_proxy_uri_endpoint: Option<String>,
-    xks_proxy_uri_path: Option<String>,
-    xks_proxy_vpc_endpoint_service_name: Option<String>,
-    xks_proxy_vpc_endpoint_service_owner: Option<String>,
-    xks_proxy_authentication_credential: Option<XksCredential>,
-    xks_proxy_connectivity: Option<XksProxyConnectivity>,
+    #[serde(flatten)]
+    xks: XksMembers,
 }
 
 #[derive(Debug, Serialize)]
@@ -190,15 +209,10 @@ pub async fn create_custom_key_store(
     let kind = req
         .custom_key_store_type
         .unwrap_or(CustomKeyStoreType::AwsCloudHsm);
-    let xks_given = req.xks_proxy_uri_endpoint.is_some()
-        || req.xks_proxy_uri_path.is_some()
-        || req.xks_proxy_vpc_endpoint_service_name.is_some()
-        || req.xks_proxy_vpc_endpoint_service_owner.is_some()
-        || req.xks_proxy_authentication_credential.is_some()
-        || req.xks_proxy_connectivity.is_some();
+    let xks = req.xks;
     let (cluster, anchor, xks) = match kind {
         CustomKeyStoreType::AwsCloudHsm => {
-            not_for(xks_given, "XksProxy configuration", kind)?;
+            not_for(xks.given(), "XksProxy configuration", kind)?;
             let cluster = required(req.cloud_hsm_cluster_id, "CloudHsmClusterId", kind)?;
             let anchor = required(req.trust_anchor_certificate, "TrustAnchorCertificate", kind)?;
             required(req.key_store_password, "KeyStorePassword", kind)?;
@@ -217,17 +231,17 @@ pub async fn create_custom_key_store(
             )?;
             not_for(req.key_store_password.is_some(), "KeyStorePassword", kind)?;
             let credential = required(
-                req.xks_proxy_authentication_credential,
+                xks.xks_proxy_authentication_credential,
                 "XksProxyAuthenticationCredential",
                 kind,
             )?;
             let proxy = xks_proxy(
-                required(req.xks_proxy_connectivity, "XksProxyConnectivity", kind)?,
+                required(xks.xks_proxy_connectivity, "XksProxyConnectivity", kind)?,
                 credential.access_key_id,
-                required(req.xks_proxy_uri_endpoint, "XksProxyUriEndpoint", kind)?,
-                required(req.xks_proxy_uri_path, "XksProxyUriPath", kind)?,
-                req.xks_proxy_vpc_endpoint_service_name,
-                req.xks_proxy_vpc_endpoint_service_owner,
+                required(xks.xks_proxy_uri_endpoint, "XksProxyUriEndpoint", kind)?,
+                required(xks.xks_proxy_uri_path, "XksProxyUriPath", kind)?,
+                xks.xks_proxy_vpc_endpoint_service_name,
+                xks.xks_proxy_vpc_endpoint_service_owner,
                 &ctx.scope,
             )?;
             (None, None, Some(proxy))
@@ -244,7 +258,7 @@ pub async fn create_custom_key_store(
         state: ConnectionState::Disconnected,
         settles: None,
         created_at: ctx.svc.now(),
-        connected: Default::default(),
+        shared: Default::default(),
     };
     let mut txn = ctx.svc.store.begin().await?;
     let others = ctx.svc.store.custom_key_stores(&ctx.scope);
@@ -336,6 +350,11 @@ pub async fn describe_custom_key_stores(
     ctx: Ctx,
     req: DescribeCustomKeyStoresRequest,
 ) -> Result<DescribeCustomKeyStoresResponse> {
+    if req.custom_key_store_id.is_some() && req.custom_key_store_name.is_some() {
+        return Err(KmsError::validation(
+            "Specify either a CustomKeyStoreId or a CustomKeyStoreName, but not both.",
+        ));
+    }
     let stores = ctx.svc.store.custom_key_stores(&ctx.scope);
     let wanted: Vec<_> = stores
         .iter()
@@ -437,12 +456,8 @@ pub struct UpdateCustomKeyStoreRequest {
     new_custom_key_store_name: Option<String>,
     key_store_password: Option<IgnoredAny>,
     cloud_hsm_cluster_id: Option<String>,
-    xks_proxy_uri_endpoint: Option<String>,
-    xks_proxy_uri_path: Option<String>,
-    xks_proxy_vpc_endpoint_service_name: Option<String>,
-    xks_proxy_vpc_endpoint_service_owner: Option<String>,
-    xks_proxy_authentication_credential: Option<XksCredential>,
-    xks_proxy_connectivity: Option<XksProxyConnectivity>,
+    #[serde(flatten)]
+    xks: XksMembers,
 }
 
 /// A connected store may change only its name (and, for an external key store, its
@@ -457,13 +472,7 @@ pub async fn update_custom_key_store(ctx: Ctx, req: UpdateCustomKeyStoreRequest)
     }
     let offline_change = match kind {
         CustomKeyStoreType::AwsCloudHsm => {
-            let xks_given = req.xks_proxy_uri_endpoint.is_some()
-                || req.xks_proxy_uri_path.is_some()
-                || req.xks_proxy_vpc_endpoint_service_name.is_some()
-                || req.xks_proxy_vpc_endpoint_service_owner.is_some()
-                || req.xks_proxy_authentication_credential.is_some()
-                || req.xks_proxy_connectivity.is_some();
-            not_for(xks_given, "XksProxy configuration", kind)?;
+            not_for(req.xks.given(), "XksProxy configuration", kind)?;
             if let Some(cluster) = req.cloud_hsm_cluster_id {
                 store.cloud_hsm_cluster_id = Some(cluster);
             }
@@ -481,21 +490,24 @@ pub async fn update_custom_key_store(ctx: Ctx, req: UpdateCustomKeyStoreRequest)
                 .xks
                 .clone()
                 .ok_or_else(|| KmsError::internal("an external key store without its proxy"))?;
-            let connectivity = req.xks_proxy_connectivity.unwrap_or(old.connectivity);
+            let xks = req.xks;
+            let connectivity = xks.xks_proxy_connectivity.unwrap_or(old.connectivity);
+            // A public endpoint names no endpoint service; a VPC one keeps its own.
+            let vpc_endpoint_service_name = match connectivity {
+                XksProxyConnectivity::VpcEndpointService => xks
+                    .xks_proxy_vpc_endpoint_service_name
+                    .or(old.vpc_endpoint_service_name.clone()),
+                XksProxyConnectivity::PublicEndpoint => xks.xks_proxy_vpc_endpoint_service_name,
+            };
             let proxy = xks_proxy(
                 connectivity,
-                req.xks_proxy_authentication_credential
+                xks.xks_proxy_authentication_credential
                     .map_or(old.access_key_id.clone(), |c| c.access_key_id),
-                req.xks_proxy_uri_endpoint
+                xks.xks_proxy_uri_endpoint
                     .unwrap_or(old.uri_endpoint.clone()),
-                req.xks_proxy_uri_path.unwrap_or(old.uri_path.clone()),
-                match connectivity {
-                    XksProxyConnectivity::VpcEndpointService => req
-                        .xks_proxy_vpc_endpoint_service_name
-                        .or(old.vpc_endpoint_service_name.clone()),
-                    XksProxyConnectivity::PublicEndpoint => req.xks_proxy_vpc_endpoint_service_name,
-                },
-                req.xks_proxy_vpc_endpoint_service_owner
+                xks.xks_proxy_uri_path.unwrap_or(old.uri_path.clone()),
+                vpc_endpoint_service_name,
+                xks.xks_proxy_vpc_endpoint_service_owner
                     .or(old.vpc_endpoint_service_owner.clone()),
                 &ctx.scope,
             )?;
@@ -569,9 +581,8 @@ pub fn link_new_key(
     Ok((
         StoreLink {
             store_id: store.id.clone(),
-            cloud_hsm_cluster_id: store.cloud_hsm_cluster_id.clone(),
             xks_key_id,
-            connected: store.connected.clone(),
+            shared: store.shared.clone(),
         },
         store_origin,
     ))
@@ -582,8 +593,7 @@ pub fn check_xks_key_free(ctx: &Ctx, link: &StoreLink) -> Result<()> {
     let Some(xks) = &link.xks_key_id else {
         return Ok(());
     };
-    let (keys, _) = ctx.svc.store.keys_from(&ctx.scope, "", usize::MAX);
-    let taken = keys.iter().any(|k| {
+    let taken = ctx.svc.store.any_key(&ctx.scope, |k| {
         k.custom_key_store
             .as_ref()
             .is_some_and(|l| l.store_id == link.store_id && l.xks_key_id.as_ref() == Some(xks))

@@ -92,6 +92,15 @@ pub async fn create_grant(ctx: Ctx, req: CreateGrantRequest) -> Result<CreateGra
     let mut txn = ctx.svc.store.begin().await?;
     let key = ctx.svc.resolve_key_only(&ctx.scope, &req.key_id)?;
     state::check(Operation::CreateGrant, &key)?;
+    if req
+        .operations
+        .iter()
+        .all(|op| *op == GrantOperation::CreateGrant)
+    {
+        return Err(KmsError::validation(
+            "Grants must not contain only the CreateGrant operation.",
+        ));
+    }
     if let Some(op) = req.operations.iter().find(|op| !supports(&key, **op)) {
         return Err(KmsError::validation(format!(
             "{op} is not a valid grant operation for a key with KeySpec {} and KeyUsage {}",

@@ -14,7 +14,6 @@ use crate::error::{ErrorCode, KmsError, Result};
 use crate::model::enums::{ExpirationModel, ImportType, WrappingAlgorithm, WrappingKeySpec};
 use crate::model::import_token::{self, ImportToken, TokenClaims};
 use crate::model::{Key, KeySpec, MaterialState, Operation, Origin, Scope, state};
-use crate::store::Txn;
 
 /// ValidTo may be at most this far ahead.
 const MAX_VALID_DAYS: u32 = 365;
@@ -167,7 +166,7 @@ fn invalid_token() -> KmsError {
 
 /// The parameters behind a token that was issued for `key` and has not expired.
 fn token_for(
-    txn: &Txn<'_>,
+    ctx: &Ctx,
     claims: &TokenClaims,
     key: &Key,
     now: Timestamp,
@@ -181,7 +180,9 @@ fn token_for(
             "The specified import token is expired. Use GetParametersForImport to get a new import token and public key, use the new public key to encrypt the key material, and then try the request again.",
         ));
     }
-    txn.token(&claims.id)
+    ctx.svc
+        .store
+        .token(&claims.id)
         .filter(|t| t.scope == key.scope && t.key_id == key.id && t.expires_at == claims.expires_at)
         .ok_or_else(invalid_token)
 }
@@ -244,13 +245,15 @@ pub async fn import_key_material(
     ctx: Ctx,
     req: ImportKeyMaterialRequest,
 ) -> Result<ImportKeyMaterialResponse> {
+    let op = Operation::ImportKeyMaterial;
     let now = ctx.svc.now();
     let valid_to = valid_to(req.expiration_model, req.valid_to, now)?;
     let claims = TokenClaims::decode(&req.import_token.0).ok_or_else(invalid_token)?;
-    let mut txn = ctx.svc.store.begin().await?;
+    // Unwrapping (RSA decryption) and parsing happen before the writer is taken, so other
+    // writes do not wait for them; everything is checked again under the writer.
     let current = ctx.svc.resolve_key_only(&ctx.scope, &req.key_id)?;
-    check_importable(&current, Operation::ImportKeyMaterial)?;
-    let token = token_for(&txn, &claims, &current, now)?;
+    check_importable(&current, op)?;
+    let token = token_for(&ctx, &claims, &current, now)?;
     let bytes = unwrap::unwrap(
         &token.wrapping_key,
         token.algorithm,
@@ -262,13 +265,17 @@ pub async fn import_key_material(
             "The EncryptedKeyMaterial could not be decrypted with the wrapping key of the import token and its wrapping algorithm.",
         )
     })?;
-    let id = Material::imported_id(&current.id, bytes.expose());
+    let id = Material::imported_id(ctx.svc.store.material_id_key(), &current.id, bytes.expose());
     let import = Import {
         id,
         key: parse_material(current.spec, &bytes)?,
         valid_to,
         description: req.key_material_description,
     };
+    let mut txn = ctx.svc.store.begin().await?;
+    let current = ctx.svc.resolve_key_only(&ctx.scope, &req.key_id)?;
+    check_importable(&current, op)?;
+    token_for(&ctx, &claims, &current, now)?;
     let mut key = (*current).clone();
     let import_type = req.import_type.unwrap_or(if key.materials.is_empty() {
         ImportType::NewKeyMaterial

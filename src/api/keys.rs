@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize};
 
 use super::custom_key_stores;
@@ -22,6 +21,7 @@ use crate::model::{
 };
 use crate::seed;
 use crate::service::NewKey;
+use crate::store::last_usage::Usage;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -43,15 +43,27 @@ pub struct CreateKeyRequest {
     local_stack_custom_key_material: Option<Secret>,
 }
 
-/// `{"KeyMetadata": {...}}`, serialised straight from the key.
+/// A key's `KeyMetadata`, serialised straight from the key.
 #[derive(Debug)]
-pub struct KeyMetadataResponse(Arc<Key>);
+pub struct Metadata(pub Arc<Key>);
 
-impl Serialize for KeyMetadataResponse {
+impl Serialize for Metadata {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let mut out = s.serialize_struct("KeyMetadataResponse", 1)?;
-        out.serialize_field("KeyMetadata", &self.0.metadata())?;
-        out.end()
+        self.0.metadata().serialize(s)
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct KeyMetadataResponse {
+    key_metadata: Metadata,
+}
+
+impl KeyMetadataResponse {
+    fn of(key: Arc<Key>) -> Self {
+        Self {
+            key_metadata: Metadata(key),
+        }
     }
 }
 
@@ -156,8 +168,22 @@ pub async fn create_key(ctx: Ctx, req: CreateKeyRequest) -> Result<KeyMetadataRe
         )
         .await;
     let mut txn = ctx.svc.store.begin().await?;
-    if let Some(link) = &key.custom_key_store {
-        custom_key_stores::check_xks_key_free(&ctx, link)?;
+    let mut key = key;
+    if let Some(store_id) = &req.custom_key_store_id {
+        // Again under the writer: the store may have been disconnected or deleted.
+        let (link, _) = custom_key_stores::link_new_key(
+            &ctx,
+            store_id,
+            spec,
+            usage,
+            Some(key.origin),
+            false,
+            key.custom_key_store
+                .as_ref()
+                .and_then(|l| l.xks_key_id.clone()),
+        )?;
+        custom_key_stores::check_xks_key_free(&ctx, &link)?;
+        key.custom_key_store = Some(link);
     }
     // Checked under the writer: two requests for one fixed id make one key.
     if txn.key(&ctx.scope, &key.id).is_some() {
@@ -169,7 +195,7 @@ pub async fn create_key(ctx: Ctx, req: CreateKeyRequest) -> Result<KeyMetadataRe
     let key = txn.save_key(key);
     txn.commit().await?;
     tracing::info!(key_id = %key.id, "created key");
-    Ok(KeyMetadataResponse(key))
+    Ok(KeyMetadataResponse::of(key))
 }
 
 /// LocalStack's way to fix a new key's id and material: the tags `_custom_id_` and
@@ -234,12 +260,12 @@ fn localstack_custom_key(
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct KeyIdRequest {
-    key_id: String,
+    pub key_id: String,
 }
 
 pub async fn describe_key(ctx: Ctx, req: KeyIdRequest) -> Result<KeyMetadataResponse> {
     let key = ctx.svc.resolve(&ctx.scope, &req.key_id).await?;
-    Ok(KeyMetadataResponse(key))
+    Ok(KeyMetadataResponse::of(key))
 }
 
 #[derive(Debug, Deserialize)]
@@ -280,13 +306,7 @@ pub async fn list_keys(ctx: Ctx, req: ListKeysRequest) -> Result<ListKeysRespons
     })
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct KeyOnlyRequest {
-    key_id: String,
-}
-
-pub async fn enable_key(ctx: Ctx, req: KeyOnlyRequest) -> Result<Empty> {
+pub async fn enable_key(ctx: Ctx, req: KeyIdRequest) -> Result<Empty> {
     change_key(&ctx, &req.key_id, Operation::EnableKey, |key, now| {
         // A key enabled again after its rotation date passed rotates now, as on AWS.
         if let Some(rotation) = &mut key.rotation {
@@ -298,7 +318,7 @@ pub async fn enable_key(ctx: Ctx, req: KeyOnlyRequest) -> Result<Empty> {
     Ok(Empty {})
 }
 
-pub async fn disable_key(ctx: Ctx, req: KeyOnlyRequest) -> Result<Empty> {
+pub async fn disable_key(ctx: Ctx, req: KeyIdRequest) -> Result<Empty> {
     change_key(&ctx, &req.key_id, Operation::DisableKey, |_, _| Ok(())).await?;
     Ok(Empty {})
 }
@@ -385,10 +405,7 @@ pub struct CancelKeyDeletionResponse {
     key_id: String,
 }
 
-pub async fn cancel_key_deletion(
-    ctx: Ctx,
-    req: KeyOnlyRequest,
-) -> Result<CancelKeyDeletionResponse> {
+pub async fn cancel_key_deletion(ctx: Ctx, req: KeyIdRequest) -> Result<CancelKeyDeletionResponse> {
     let key = change_key(&ctx, &req.key_id, Operation::CancelKeyDeletion, |key, _| {
         key.deletion_date = None;
         key.pending_window_days = None;
@@ -424,7 +441,7 @@ pub struct GetKeyLastUsageResponse {
 }
 
 /// The last successful cryptographic operation with a key (key id or ARN; no aliases).
-pub async fn get_key_last_usage(ctx: Ctx, req: KeyOnlyRequest) -> Result<GetKeyLastUsageResponse> {
+pub async fn get_key_last_usage(ctx: Ctx, req: KeyIdRequest) -> Result<GetKeyLastUsageResponse> {
     let key = ctx.svc.resolve_key_only(&ctx.scope, &req.key_id)?;
     let (usage, tracking_start) = ctx.svc.store.last_use(&key.scope, &key.id);
     Ok(GetKeyLastUsageResponse {
@@ -432,7 +449,7 @@ pub async fn get_key_last_usage(ctx: Ctx, req: KeyOnlyRequest) -> Result<GetKeyL
         key_last_usage: KeyLastUsageData {
             operation: usage.as_ref().map(|u| u.operation),
             timestamp: usage.as_ref().map(|u| u.at),
-            cloud_trail_event_id: usage.as_ref().map(|u| u.event_id.clone()),
+            cloud_trail_event_id: usage.as_ref().map(Usage::event_id),
             kms_request_id: usage.map(|u| u.request_id),
         },
         tracking_start_date: tracking_start.max(key.created_at),

@@ -47,9 +47,6 @@ pub struct Ctx {
 impl Ctx {
     /// Records a successful cryptographic operation with `key`, for GetKeyLastUsage.
     pub fn used(&self, key: &Key, op: Operation) {
-        let event_id = uuid::Builder::from_random_bytes(crate::crypto::random_array())
-            .into_uuid()
-            .to_string();
         self.svc.store.record_use(
             &key.scope,
             &key.id,
@@ -57,7 +54,7 @@ impl Ctx {
                 operation: op.name(),
                 at: self.svc.now(),
                 request_id: self.request_id.clone(),
-                event_id,
+                event_id: crate::crypto::random_array(),
             },
         );
     }

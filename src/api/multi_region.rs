@@ -2,21 +2,28 @@
 //! and what its members share live in `model::multi_region`; the store keeps the members
 //! in step on every write.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 
+use super::keys::Metadata;
 use super::tags::{self, TagInput};
 use super::{Ctx, Empty, policies};
 use crate::clock::Timestamp;
 use crate::error::{ErrorCode, KmsError, Result};
-use crate::model::multi_region::{self, SETTLE_MS};
+use crate::model::multi_region::{self, MultiRegion, SETTLE_MS};
 use crate::model::{Key, KeyState, Operation, Scope, Tag, key_policy, state};
 use crate::service::default_policy;
 
 /// UnsupportedOperationException, in AWS's words, for a key that is not a primary.
 pub fn not_primary(key: &Key) -> KmsError {
     KmsError::unsupported(format!("{} is not a multi-region primary key.", key.arn))
+}
+
+/// The set of a primary key; a replica or a single-Region key is refused.
+fn primary_set(key: &Key) -> Result<&MultiRegion> {
+    match &key.multi_region {
+        Some(set) if !key.is_replica() => Ok(set),
+        _ => Err(not_primary(key)),
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -53,15 +60,11 @@ pub async fn replicate_key(ctx: Ctx, req: ReplicateKeyRequest) -> Result<Replica
     let tags = tags::merge_tags(Vec::new(), req.tags.unwrap_or_default())?;
     let mut txn = ctx.svc.store.begin().await?;
     let primary = ctx.svc.resolve_key_only(&ctx.scope, &req.key_id)?;
-    let Some(set) = primary
-        .multi_region
-        .as_ref()
-        .filter(|_| !primary.is_replica())
-    else {
-        return Err(not_primary(&primary));
-    };
+    let set = primary_set(&primary)?;
     state::check(Operation::ReplicateKey, &primary)?;
-    if set.holds(&req.replica_region) {
+    let region = Scope::new(primary.scope.account.clone(), req.replica_region.as_str());
+    // Another key of the same id there (a set's former member, say) is not overwritten.
+    if set.holds(&req.replica_region) || txn.key(&region, &primary.id).is_some() {
         return Err(KmsError::new(
             ErrorCode::AlreadyExists,
             format!(
@@ -90,16 +93,6 @@ pub async fn replicate_key(ctx: Ctx, req: ReplicateKeyRequest) -> Result<Replica
     })
 }
 
-/// A key's `KeyMetadata`, serialised straight from the key.
-#[derive(Debug)]
-pub struct Metadata(Arc<Key>);
-
-impl Serialize for Metadata {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        self.0.metadata().serialize(s)
-    }
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct UpdatePrimaryRegionRequest {
@@ -112,13 +105,7 @@ pub struct UpdatePrimaryRegionRequest {
 pub async fn update_primary_region(ctx: Ctx, req: UpdatePrimaryRegionRequest) -> Result<Empty> {
     let mut txn = ctx.svc.store.begin().await?;
     let primary = ctx.svc.resolve_key_only(&ctx.scope, &req.key_id)?;
-    let Some(set) = primary
-        .multi_region
-        .as_ref()
-        .filter(|_| !primary.is_replica())
-    else {
-        return Err(not_primary(&primary));
-    };
+    let set = primary_set(&primary)?;
     state::check(Operation::UpdatePrimaryRegion, &primary)?;
     if req.primary_region == primary.scope.region {
         return Ok(Empty {});

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::keys::KeyIdRequest;
 use super::multi_region::not_primary;
 use super::paging::{self, PageInfo};
 use super::usage::wrong_origin;
@@ -58,7 +59,12 @@ pub async fn enable_key_rotation(ctx: Ctx, req: EnableKeyRotationRequest) -> Res
             check_rotatable(key)?;
             let next = match key.rotation {
                 // A new period counts from the last rotation, or from when rotation began.
-                Some(r) => r.next.minus_days(r.period_days).plus_days(period_days),
+                // Never in the past: a shorter period rotates now, not in a backdated burst.
+                Some(r) => r
+                    .next
+                    .minus_days(r.period_days)
+                    .plus_days(period_days)
+                    .max(now),
                 None => now.plus_days(period_days),
             };
             key.rotation = Some(AutoRotation { period_days, next });
@@ -67,12 +73,6 @@ pub async fn enable_key_rotation(ctx: Ctx, req: EnableKeyRotationRequest) -> Res
     )
     .await?;
     Ok(Empty {})
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct KeyIdRequest {
-    key_id: String,
 }
 
 pub async fn disable_key_rotation(ctx: Ctx, req: KeyIdRequest) -> Result<Empty> {
@@ -107,14 +107,19 @@ pub async fn get_key_rotation_status(
 ) -> Result<GetKeyRotationStatusResponse> {
     let key = ctx.svc.resolve_key_only(&ctx.scope, &req.key_id)?;
     state::check(Operation::GetKeyRotationStatus, &key)?;
-    if key.origin == Origin::External {
-        return Err(wrong_origin(&key));
+    match key.origin {
+        Origin::External => return Err(wrong_origin(&key)),
+        Origin::AwsCloudHsm | Origin::ExternalKeyStore => return Err(KmsError::unsupported("")),
+        Origin::AwsKms => {}
     }
     // Keys that can't rotate (asymmetric, HMAC) report rotation off, as AWS does; so does
     // a key pending deletion, until the deletion is cancelled.
-    let rotation = key
-        .rotation
-        .filter(|_| key.state != KeyState::PendingDeletion);
+    let rotation = key.rotation.filter(|_| {
+        !matches!(
+            key.state,
+            KeyState::PendingDeletion | KeyState::PendingReplicaDeletion
+        )
+    });
     Ok(GetKeyRotationStatusResponse {
         key_id: key.arn.clone(),
         key_rotation_enabled: rotation.is_some(),
@@ -176,7 +181,7 @@ fn take_pending(key: &mut Key) -> Result<Material> {
     let pending = key
         .materials
         .iter()
-        .position(|m| m.state == MaterialState::PendingRotation)
+        .position(|m| m.state == MaterialState::PendingRotation && m.key().is_some())
         .ok_or_else(|| {
             KmsError::invalid_state(format!(
                 "No available key material pending rotation for the key: {}.",
@@ -232,7 +237,7 @@ pub async fn list_key_rotations(
 ) -> Result<ListKeyRotationsResponse> {
     let key = ctx.svc.resolve_key_only(&ctx.scope, &req.key_id)?;
     state::check(Operation::ListKeyRotations, &key)?;
-    if key.spec != KeySpec::SymmetricDefault {
+    if key.spec != KeySpec::SymmetricDefault || key.custom_key_store.is_some() {
         return Err(KmsError::unsupported(""));
     }
     let all = req.include_key_material == Some(IncludeKeyMaterial::AllKeyMaterial);

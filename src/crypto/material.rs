@@ -74,11 +74,14 @@ impl Material {
 
     /// The id of imported material, derived from its key id and its bytes as AWS derives
     /// it: the same material imported again into the same key (or into a replica of a
-    /// multi-Region key, which shares the key id) has the same id.
-    pub fn imported_id(key_id: &str, material: &[u8]) -> [u8; 32] {
+    /// multi-Region key, which shares the key id) has the same id. Keyed with the
+    /// database's secret, so an id can't confirm a guess of the material.
+    pub fn imported_id(secret: &[u8; 32], key_id: &str, material: &[u8]) -> [u8; 32] {
         use hmac::{KeyInit, Mac};
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key_id.as_bytes())
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret)
             .expect("HMAC takes keys of any length");
+        mac.update(key_id.as_bytes());
+        mac.update(&[0]);
         mac.update(material);
         mac.finalize().into_bytes().into()
     }

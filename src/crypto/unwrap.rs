@@ -35,10 +35,11 @@ pub fn unwrap(key: &SecretKey, algorithm: WrappingAlgorithm, wrapped: &[u8]) -> 
                 _ => k.private.decrypt(Oaep::<Sha256>::new(), head).ok()?,
             });
             let kwp = KwpAes256::new_from_slice(aes_key.expose()).ok()?;
-            let mut out = vec![0u8; body.len()];
+            // Zeroed when dropped, also when the unwrap fails halfway.
+            let mut out = zeroize::Zeroizing::new(vec![0u8; body.len()]);
             let len = kwp.unwrap_key(body, &mut out).ok()?.len();
             out.truncate(len);
-            Some(out)
+            Some(std::mem::take(&mut *out))
         }
         (SecretKey::Sm2(k), Sm2Pke) => k.decrypting.decrypt_der(wrapped).ok(),
         _ => None,

@@ -1,10 +1,11 @@
 //! Custom key stores (AWS CloudHSM and external key stores), emulated: trent keeps their
 //! configuration and connection state and holds their keys' material itself. A store's
-//! keys are usable only while it is connected; that one fact is shared with every key in
-//! the store ([`StoreLink`]), so connecting or disconnecting touches no key.
+//! keys are usable only while it is connected; that fact (and the store's cluster) is
+//! shared with every key in the store ([`StoreLink`]), so connecting or disconnecting
+//! touches no key.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use super::enums::{ConnectionState, CustomKeyStoreType, XksProxyConnectivity};
 use super::ids::Scope;
@@ -39,31 +40,51 @@ pub struct CustomKeyStore {
     /// While CONNECTING: when the connection is up.
     pub settles: Option<(Timestamp, ConnectionState)>,
     pub created_at: Timestamp,
-    /// Whether the store is connected, shared with its keys (and by every version of
-    /// this store: an update clones it).
-    pub connected: Arc<AtomicBool>,
+    /// What its keys read of it, shared by every version of this store (an update clones
+    /// it).
+    pub shared: Arc<Shared>,
 }
 
 impl CustomKeyStore {
-    /// Publishes the committed state to the store's keys (called by the store after the
-    /// commit, never before).
+    /// Publishes the committed store to its keys (called by the store after the commit,
+    /// never before).
     pub fn publish(&self) {
-        self.connected
+        self.shared
+            .connected
             .store(self.state == ConnectionState::Connected, Ordering::Relaxed);
+        *self
+            .shared
+            .cloud_hsm_cluster_id
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = self.cloud_hsm_cluster_id.clone();
     }
+}
+
+/// What a store's keys read of it: whether it is connected, and its cluster.
+#[derive(Debug, Default)]
+pub struct Shared {
+    connected: AtomicBool,
+    cloud_hsm_cluster_id: Mutex<Option<String>>,
 }
 
 /// A key's tie to its custom key store.
 #[derive(Debug, Clone)]
 pub struct StoreLink {
     pub store_id: String,
-    pub cloud_hsm_cluster_id: Option<String>,
     pub xks_key_id: Option<String>,
-    pub connected: Arc<AtomicBool>,
+    pub shared: Arc<Shared>,
 }
 
 impl StoreLink {
     pub fn is_connected(&self) -> bool {
-        self.connected.load(Ordering::Relaxed)
+        self.shared.connected.load(Ordering::Relaxed)
+    }
+
+    pub fn cloud_hsm_cluster_id(&self) -> Option<String> {
+        self.shared
+            .cloud_hsm_cluster_id
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }

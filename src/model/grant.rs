@@ -67,7 +67,7 @@ impl GrantToken {
     pub fn encode(&self) -> String {
         use base64::Engine;
         let mut bytes = vec![TOKEN_VERSION];
-        bytes.extend(hex_decode(&self.grant_id).unwrap_or_default());
+        bytes.extend(crate::crypto::unhex(&self.grant_id).unwrap_or_default());
         bytes.extend(crate::crypto::random_array::<NONCE_LEN>());
         bytes.extend_from_slice(self.key_arn.as_bytes());
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
@@ -91,13 +91,6 @@ impl GrantToken {
             grant_id: crate::crypto::hex(id),
         })
     }
-}
-
-fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The parameters GetParametersForImport hands out: a wrapping key pair and the import
 //! token that names it. The token is opaque to clients; inside it carries its id, its key
-//! and its expiry, so that ImportKeyMaterial can tell an expired token from a foreign or
-//! forged one even after the stored parameters are gone.
+//! and its expiry, so that ImportKeyMaterial can say that a token expired even after its
+//! stored parameters are gone. The token is not signed: the stored parameters are the
+//! authority, and a token that names none (or another key) is invalid.
 
 use std::sync::Arc;
 

@@ -172,7 +172,7 @@ impl Key {
             cloud_hsm_cluster_id: self
                 .custom_key_store
                 .as_ref()
-                .and_then(|l| l.cloud_hsm_cluster_id.as_deref()),
+                .and_then(StoreLink::cloud_hsm_cluster_id),
             xks_key_configuration: self
                 .custom_key_store
                 .as_ref()
@@ -236,7 +236,7 @@ pub struct KeyMetadata<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     custom_key_store_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    cloud_hsm_cluster_id: Option<&'a str>,
+    cloud_hsm_cluster_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     xks_key_configuration: Option<XksKeyConfiguration<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]

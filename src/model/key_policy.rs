@@ -14,28 +14,11 @@ fn malformed(message: &str) -> KmsError {
     KmsError::new(ErrorCode::MalformedPolicyDocument, message)
 }
 
-/// A policy AWS would accept: JSON, within the size quota, every statement with valid
-/// principals, and (unless the caller bypasses the check, `lockout_for` is `None`) a
-/// statement that lets the account change the policy again.
+/// A policy AWS would accept: a document (see [`check_document`]) whose statements all
+/// name valid principals, and (unless the caller bypasses the check: `lockout_for` is
+/// `None`) with a statement that lets the account change the policy again.
 pub fn check(policy: &str, lockout_for: Option<&Scope>) -> Result<()> {
-    if policy.len() > MAX_POLICY_BYTES {
-        return Err(KmsError::new(
-            ErrorCode::LimitExceeded,
-            format!("The key policy is larger than the {MAX_POLICY_BYTES}-byte quota."),
-        ));
-    }
-    let doc: Value = serde_json::from_str(policy)
-        .map_err(|_| malformed("The policy document is not valid JSON."))?;
-    let statements = match doc.as_object().and_then(|d| d.get("Statement")) {
-        Some(Value::Array(list)) => list.iter().collect::<Vec<_>>(),
-        Some(one @ Value::Object(_)) => vec![one],
-        Some(_) => {
-            return Err(malformed(
-                "The policy Statement must be an object or a list.",
-            ));
-        }
-        None => return Err(malformed("The policy document must contain a Statement.")),
-    };
+    let statements = check_document(policy)?;
     for statement in &statements {
         let principals = principals(statement);
         if principals.is_empty() || !principals.iter().all(|p| valid_principal(p)) {
@@ -52,6 +35,27 @@ pub fn check(policy: &str, lockout_for: Option<&Scope>) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// A policy document: JSON within the size quota, with a Statement (an object or a
+/// list); its statements. Seed files are held to this much.
+pub fn check_document(policy: &str) -> Result<Vec<Value>> {
+    if policy.len() > MAX_POLICY_BYTES {
+        return Err(KmsError::new(
+            ErrorCode::LimitExceeded,
+            format!("The key policy is larger than the {MAX_POLICY_BYTES}-byte quota."),
+        ));
+    }
+    let doc: Value = serde_json::from_str(policy)
+        .map_err(|_| malformed("The policy document is not valid JSON."))?;
+    match doc.as_object().and_then(|d| d.get("Statement")) {
+        Some(Value::Array(list)) => Ok(list.clone()),
+        Some(one @ Value::Object(_)) => Ok(vec![one.clone()]),
+        Some(_) => Err(malformed(
+            "The policy Statement must be an object or a list.",
+        )),
+        None => Err(malformed("The policy document must contain a Statement.")),
+    }
 }
 
 /// The principals a statement names: `"*"`, or the values under `AWS`, `Service` and
@@ -105,17 +109,29 @@ fn lets_account_put_policy(statement: &Value, scope: &Scope) -> bool {
     allows && principals(statement).iter().any(ours)
 }
 
-/// IAM's wildcards: `*` any run of characters, `?` any one.
+/// IAM's wildcards: `*` any run of characters, `?` any one. Linear in the pattern with one
+/// backtrack point, so a pattern of many stars costs no more than a long one.
 fn glob(pattern: &str, text: &str) -> bool {
-    match pattern.split_at_checked(1) {
-        None => text.is_empty(),
-        Some(("*", rest)) => {
-            (0..=text.len()).any(|i| text.is_char_boundary(i) && glob(rest, &text[i..]))
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti) = (0, 0);
+    // The last star seen, and the text position it has matched up to.
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
         }
-        Some((c, rest)) => text
-            .split_at_checked(1)
-            .is_some_and(|(t, text)| (c == "?" || c == t) && glob(rest, text)),
     }
+    p[pi..].iter().all(|c| *c == '*')
 }
 
 #[cfg(test)]
@@ -194,5 +210,8 @@ mod tests {
         );
         assert!(glob("kms:*", "kms:putkeypolicy") && glob("kms:put?eypolicy", "kms:putkeypolicy"));
         assert!(!glob("kms:get*", "kms:putkeypolicy"));
+        assert!(glob("*", "") && !glob("?", "") && glob("k*y*y", "kms:putkeypolicy"));
+        // Many stars cost no more than a long pattern.
+        assert!(!glob(&format!("{}z", "*".repeat(1000)), "kms:putkeypolicy"));
     }
 }

@@ -14,8 +14,11 @@ enum Rule {
     Any,
     /// Cryptographic use: only an enabled key.
     Use,
-    /// CreateGrant: an enabled key, or one whose custom key store is disconnected.
+    /// CreateGrant: an enabled key, or one whose custom key store is disconnected, or one
+    /// whose primary Region is changing.
     Grant,
+    /// ReplicateKey: only an enabled primary (not one whose primary Region is changing).
+    Replicate,
     /// EnableKey / DisableKey.
     Toggle,
     ScheduleDeletion,
@@ -52,8 +55,8 @@ fn rule(op: Operation) -> Rule {
         | VerifyMac
         | DeriveSharedSecret
         | GetPublicKey
-        | ReplicateKey
         | UpdatePrimaryRegion => Rule::Use,
+        ReplicateKey => Rule::Replicate,
         CreateGrant => Rule::Grant,
         EnableKey | DisableKey => Rule::Toggle,
         ScheduleKeyDeletion => Rule::ScheduleDeletion,
@@ -126,11 +129,15 @@ pub fn check(op: Operation, key: &Key) -> Result<()> {
     let invalid = || KmsError::invalid_state(format!("{} is {}.", key.arn, state.phrase()));
     match (rule(op), state) {
         (Rule::Any | Rule::NoKey, _) => Ok(()),
-        (Rule::Use, Enabled | Updating) => Ok(()),
+        (Rule::Use, Enabled | Updating) | (Rule::Replicate, Enabled) => Ok(()),
         (Rule::Grant, Enabled | Unavailable | Updating) => Ok(()),
-        (Rule::Use | Rule::Grant | Rule::Rotation | Rule::RotationSettings, Disabled) => Err(
-            KmsError::new(ErrorCode::Disabled, format!("{} is disabled.", key.arn)),
-        ),
+        (
+            Rule::Use | Rule::Grant | Rule::Replicate | Rule::Rotation | Rule::RotationSettings,
+            Disabled,
+        ) => Err(KmsError::new(
+            ErrorCode::Disabled,
+            format!("{} is disabled.", key.arn),
+        )),
         // A key in a disconnected custom key store: enabling or disabling it succeeds and
         // takes effect when the store is connected again.
         (Rule::Toggle, Enabled | Disabled | Unavailable) => Ok(()),

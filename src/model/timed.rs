@@ -62,8 +62,12 @@ pub fn catch_up(key: &Key, now: Timestamp) -> Outcome {
         match event {
             Event::Deletion => return Outcome::Deleted,
             Event::Settle => {
-                if let Some((_, state)) = next.settles.take() {
+                // A key scheduled for deletion meanwhile stays scheduled.
+                if let Some((_, state)) = next.settles.take()
+                    && matches!(next.state, KeyState::Creating | KeyState::Updating)
+                {
                     next.state = state;
+                    state::settle(&mut next);
                 }
             }
             Event::Rotation => rotate_automatically(&mut next, at),
@@ -91,11 +95,15 @@ fn rotate_automatically(key: &mut Key, at: Timestamp) {
     }
 }
 
-/// Imported material whose ValidTo has passed loses its bytes; a key left without usable
+/// Imported material whose ValidTo has passed loses its bytes (material still pending
+/// rotation, not yet the key's for good, goes entirely); a key left without usable
 /// material goes back to PendingImport.
 fn expire(key: &mut Key, at: Timestamp) {
+    let expired = |m: &Material| m.valid_to.is_some_and(|v| v <= at);
+    key.materials
+        .retain(|m| !(m.state == MaterialState::PendingRotation && expired(m)));
     for m in &mut key.materials {
-        if m.valid_to.is_some_and(|v| v <= at) {
+        if expired(m) {
             m.remove_key();
         }
     }
@@ -173,6 +181,42 @@ mod tests {
         assert_eq!(k.state, KeyState::PendingImport);
         assert!(!k.has_material());
         assert_eq!(k.materials.len(), 1, "the entry and its id stay");
+    }
+
+    #[test]
+    fn a_replica_scheduled_for_deletion_while_creating_stays_scheduled() {
+        let mut k = key();
+        k.state = KeyState::PendingDeletion;
+        k.deletion_date = Some(Timestamp(7 * DAY));
+        k.settles = Some((Timestamp(1_000), KeyState::Enabled));
+        let Outcome::Changed(k) = catch_up(&k, Timestamp(DAY)) else {
+            panic!("expected the settle event to pass");
+        };
+        assert_eq!(k.state, KeyState::PendingDeletion);
+        assert!(k.settles.is_none());
+        assert!(matches!(catch_up(&k, Timestamp(7 * DAY)), Outcome::Deleted));
+    }
+
+    #[test]
+    fn expired_material_pending_rotation_goes_entirely() {
+        let mut k = key();
+        k.origin = Origin::External;
+        let mut pending = Material::new(
+            SecretKey::generate(KeySpec::SymmetricDefault),
+            Timestamp(0),
+            MaterialState::PendingRotation,
+        );
+        pending.valid_to = Some(Timestamp(DAY));
+        k.materials.push(pending);
+        let Outcome::Changed(k) = catch_up(&k, Timestamp(DAY)) else {
+            panic!("expected expiry");
+        };
+        assert_eq!(k.materials.len(), 1);
+        assert_eq!(
+            k.state,
+            KeyState::Enabled,
+            "the current material is untouched"
+        );
     }
 
     #[test]

@@ -17,11 +17,7 @@ pub fn decode_bytes(text: &str) -> Result<Secret, String> {
         && text.len().is_multiple_of(2)
         && text.bytes().all(|b| b.is_ascii_hexdigit())
     {
-        let bytes = (0..text.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&text[i..i + 2], 16))
-            .collect::<Result<Vec<u8>, _>>()
-            .map_err(|e| e.to_string())?;
+        let bytes = crate::crypto::unhex(text).ok_or("key material is not valid hex")?;
         return Ok(Secret::new(bytes));
     }
     STANDARD

@@ -123,7 +123,7 @@ fn key(entry: Entry, scope: Scope) -> Result<SeedKey, String> {
         return Err(format!("KeySpec {spec} exists only in the China Regions"));
     }
     if let Some(policy) = &entry.policy {
-        crate::model::key_policy::check(policy, None).map_err(|e| e.message)?;
+        crate::model::key_policy::check_document(policy).map_err(|e| e.message)?;
     }
     let materials = match (spec.is_asymmetric(), entry.material, entry.private_key) {
         (false, Some(_), Some(_)) | (true, Some(_), _) => {
@@ -224,8 +224,12 @@ pub fn export(partitions: &[Snapshot]) -> String {
                 crate::model::KeyState::Disabled => false,
                 _ => continue,
             };
-            let mut history: Vec<&Material> =
-                key.materials.iter().filter(|m| m.key().is_some()).collect();
+            // Material waiting for an on-demand rotation is not yet the key's.
+            let mut history: Vec<&Material> = key
+                .materials
+                .iter()
+                .filter(|m| m.key().is_some() && m.state != MaterialState::PendingRotation)
+                .collect();
             // The current material goes last.
             history.sort_by_key(|m| m.state == MaterialState::Current);
             let (material, private_key) = if key.spec.is_asymmetric() {

@@ -199,9 +199,8 @@ fn key_from_row(row: &SqliteRow) -> Result<Key, BoxError> {
             .map(|store_id| -> Result<StoreLink, sqlx::Error> {
                 Ok(StoreLink {
                     store_id,
-                    cloud_hsm_cluster_id: None,
                     xks_key_id: row.try_get("xks_key_id")?,
-                    connected: Default::default(),
+                    shared: Default::default(),
                 })
             })
             .transpose()?,
@@ -275,7 +274,7 @@ pub async fn apply(pool: &SqlitePool, changes: &[super::Change]) -> Result<(), s
     tx.commit().await
 }
 
-/// Writes a key whole: its row, its material entries, and its tags.
+/// Writes a key whole: its row, its material entries (replaced), and its tags.
 async fn write_key(tx: &mut Transaction<'_, Sqlite>, key: &Key) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO keys (account, region, key_id, created_at, description, state, deletion_date,
@@ -327,17 +326,21 @@ async fn write_key(tx: &mut Transaction<'_, Sqlite>, key: &Key) -> Result<(), sq
     )
     .execute(&mut **tx)
     .await?;
+    // Material the key no longer has (deleted while pending rotation, or replaced by a
+    // primary's) leaves the database, bytes and all.
+    sqlx::query("DELETE FROM key_material WHERE account = ? AND region = ? AND key_id = ?")
+        .bind(&key.scope.account)
+        .bind(&key.scope.region)
+        .bind(&key.id)
+        .execute(&mut **tx)
+        .await?;
     for (seq, material) in key.materials.iter().enumerate() {
         let bytes = material.key().map(SecretKey::to_storage);
         sqlx::query(
             "INSERT INTO key_material
                  (account, region, key_id, material_id, seq, kind, state, material, created_at,
                   rotation_type, rotated_at, valid_to, description)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT (account, region, key_id, material_id) DO UPDATE SET
-                 seq = excluded.seq, state = excluded.state, material = excluded.material,
-                 rotation_type = excluded.rotation_type, rotated_at = excluded.rotated_at,
-                 valid_to = excluded.valid_to, description = excluded.description",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&key.scope.account)
         .bind(&key.scope.region)
@@ -580,7 +583,7 @@ pub async fn load_stores(pool: &SqlitePool) -> Result<Vec<CustomKeyStore>, BoxEr
                 _ => None,
             },
             created_at: Timestamp(row.try_get("created_at")?),
-            connected: Default::default(),
+            shared: Default::default(),
         });
     }
     Ok(stores)
@@ -666,7 +669,8 @@ pub async fn load_last_usage(
                     .name(),
                 at: Timestamp(row.try_get("used_at")?),
                 request_id: row.try_get("request_id")?,
-                event_id: row.try_get("event_id")?,
+                event_id: *uuid::Uuid::parse_str(&row.try_get::<String, _>("event_id")?)?
+                    .as_bytes(),
             },
         ));
     }
@@ -695,11 +699,28 @@ pub async fn write_last_usage(
         .bind(usage.operation)
         .bind(usage.at.millis())
         .bind(&usage.request_id)
-        .bind(&usage.event_id)
+        .bind(usage.event_id())
         .execute(&mut *tx)
         .await?;
     }
     tx.commit().await
+}
+
+/// The database's own secret for deriving imported material ids, made at its first start
+/// with imports.
+pub async fn material_id_key(pool: &SqlitePool) -> Result<[u8; 32], BoxError> {
+    let fresh = crate::crypto::hex(&crate::crypto::random_array::<32>());
+    sqlx::query("INSERT OR IGNORE INTO meta (name, value) VALUES ('material_id_key', ?)")
+        .bind(fresh)
+        .execute(pool)
+        .await?;
+    let value: String = sqlx::query_scalar("SELECT value FROM meta WHERE name = 'material_id_key'")
+        .fetch_one(pool)
+        .await?;
+    let bytes = crate::crypto::unhex(&value).ok_or("the material id key is not hex")?;
+    Ok(bytes
+        .try_into()
+        .map_err(|_| "a material id key of the wrong length")?)
 }
 
 /// When this database began tracking key usage: its first start with tracking.

@@ -3,7 +3,7 @@
 //! and written to SQLite in batches by the background sweeper and at shutdown: a crash
 //! loses at most the last few seconds of usage, never a key.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use sqlx::SqlitePool;
@@ -18,91 +18,110 @@ pub struct Usage {
     pub operation: &'static str,
     pub at: Timestamp,
     pub request_id: String,
-    pub event_id: String,
+    /// Random; shown as a UUID (trent has no CloudTrail, but the id is unique per use).
+    pub event_id: [u8; 16],
 }
 
-type KeyRef = (Scope, String);
+impl Usage {
+    pub fn event_id(&self) -> String {
+        uuid::Uuid::from_bytes(self.event_id).to_string()
+    }
+}
 
-#[derive(Debug, Default)]
-struct State {
-    last: HashMap<KeyRef, Usage>,
+#[derive(Debug)]
+struct Entry {
+    usage: Usage,
     /// Recorded since the last flush.
-    dirty: HashSet<KeyRef>,
+    dirty: bool,
 }
+
+/// By scope, then key id: a use of a key seen before allocates nothing but its request id.
+type Map = HashMap<Scope, HashMap<String, Entry>>;
 
 #[derive(Debug, Default)]
 pub struct LastUsage {
-    state: Mutex<State>,
+    map: Mutex<Map>,
 }
 
 impl LastUsage {
     pub fn new(loaded: Vec<(Scope, String, Usage)>) -> Self {
-        let last = loaded
-            .into_iter()
-            .map(|(scope, id, usage)| ((scope, id), usage))
-            .collect();
+        let mut map = Map::new();
+        for (scope, id, usage) in loaded {
+            let entry = Entry {
+                usage,
+                dirty: false,
+            };
+            map.entry(scope).or_default().insert(id, entry);
+        }
         Self {
-            state: Mutex::new(State {
-                last,
-                dirty: HashSet::new(),
-            }),
+            map: Mutex::new(map),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        // Each change is one insert or remove: a poisoned lock is still sound.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> std::sync::MutexGuard<'_, Map> {
+        // Each change is one insert, update or remove: a poisoned lock is still sound.
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn record(&self, scope: &Scope, key_id: &str, usage: Usage) {
-        let key = (scope.clone(), key_id.to_owned());
-        let mut state = self.lock();
-        state.dirty.insert(key.clone());
-        state.last.insert(key, usage);
+        let mut map = self.lock();
+        let keys = match map.get_mut(scope) {
+            Some(keys) => keys,
+            None => map.entry(scope.clone()).or_default(),
+        };
+        match keys.get_mut(key_id) {
+            Some(entry) => {
+                entry.usage = usage;
+                entry.dirty = true;
+            }
+            None => {
+                keys.insert(key_id.to_owned(), Entry { usage, dirty: true });
+            }
+        }
     }
 
     pub fn get(&self, scope: &Scope, key_id: &str) -> Option<Usage> {
-        self.lock()
-            .last
-            .get(&(scope.clone(), key_id.to_owned()))
-            .cloned()
+        Some(self.lock().get(scope)?.get(key_id)?.usage.clone())
     }
 
     /// A deleted key's usage goes with it.
     pub fn forget(&self, scope: &Scope, key_id: &str) {
-        let key = (scope.clone(), key_id.to_owned());
-        let mut state = self.lock();
-        state.last.remove(&key);
-        state.dirty.remove(&key);
+        if let Some(keys) = self.lock().get_mut(scope) {
+            keys.remove(key_id);
+        }
     }
 
     pub fn clear(&self) {
-        let mut state = self.lock();
-        state.last.clear();
-        state.dirty.clear();
+        self.lock().clear();
     }
 
     /// Writes what was recorded since the last flush, in one transaction; on failure it
-    /// stays to be written next time.
+    /// is written next time.
     pub async fn flush(&self, pool: &SqlitePool) -> Result<(), sqlx::Error> {
         let batch: Vec<(Scope, String, Usage)> = {
-            let mut state = self.lock();
-            let dirty = std::mem::take(&mut state.dirty);
-            dirty
-                .into_iter()
-                .filter_map(|k| state.last.get(&k).cloned().map(|u| (k.0, k.1, u)))
-                .collect()
+            let mut map = self.lock();
+            let mut batch = Vec::new();
+            for (scope, keys) in map.iter_mut() {
+                for (id, entry) in keys.iter_mut().filter(|(_, e)| e.dirty) {
+                    entry.dirty = false;
+                    batch.push((scope.clone(), id.clone(), entry.usage.clone()));
+                }
+            }
+            batch
         };
         if batch.is_empty() {
             return Ok(());
         }
-        if let Err(e) = db::write_last_usage(pool, &batch).await {
-            let mut state = self.lock();
-            state
-                .dirty
-                .extend(batch.into_iter().map(|(scope, id, _)| (scope, id)));
-            return Err(e);
+        let written = db::write_last_usage(pool, &batch).await;
+        if written.is_err() {
+            let mut map = self.lock();
+            for (scope, id, usage) in &batch {
+                if let Some(entry) = map.get_mut(scope).and_then(|k| k.get_mut(id)) {
+                    // Unless a newer use replaced it meanwhile, it is still to be written.
+                    entry.dirty |= entry.usage == *usage;
+                }
+            }
         }
-        Ok(())
+        written
     }
 }

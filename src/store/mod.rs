@@ -1,13 +1,15 @@
-//! Keys and aliases: an in-memory cache in front of SQLite.
+//! Keys, aliases, grants, custom key stores and import parameters: an in-memory cache in
+//! front of SQLite.
 //!
 //! Reads (every cryptographic operation) touch only the cache, behind a short read lock.
 //! Writes go through a [`Txn`]: one writer at a time, each change committed to SQLite
 //! before the cache is updated and the request acknowledged.
 //!
 //! The store also keeps the one schedule of timed events (deletions, automatic rotations,
-//! expiring imported material, expiring import tokens), ordered by due date and derived
-//! from what is stored: every commit updates it, start-up rebuilds it, and each write
-//! first applies whatever has fallen due ([`Txn`] sees the world as it is now).
+//! expiring imported material and import tokens, keys and custom key stores settling),
+//! ordered by due date and derived from what is stored: every commit updates it, start-up
+//! rebuilds it, and each write first applies whatever has fallen due ([`Txn`] sees the
+//! world as it is now).
 
 mod db;
 pub mod last_usage;
@@ -106,9 +108,12 @@ pub struct Store {
     last_usage: LastUsage,
     /// When this database began tracking key usage.
     tracking_start: Timestamp,
+    /// Keys the ids of imported material, so that an id reveals nothing of the bytes.
+    material_id_key: [u8; 32],
 }
 
-/// One entry of the schedule: an event of a key, or the expiry of an import token.
+/// One entry of the schedule: an event of a key, the expiry of an import token, or a
+/// custom key store's connection settling.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Due {
     Key(Scope, String, Event),
@@ -141,6 +146,7 @@ impl Store {
         let stores = db::load_stores(&db).await?;
         let last_usage = LastUsage::new(db::load_last_usage(&db).await?);
         let tracking_start = db::tracking_start(&db, clock.now()).await?;
+        let material_id_key = db::material_id_key(&db).await?;
         let mut cache: HashMap<Scope, Partition> = HashMap::new();
         for store in stores {
             store.publish();
@@ -153,9 +159,7 @@ impl Store {
             if let Some(link) = &mut key.custom_key_store
                 && let Some(store) = partition.stores.get(&link.store_id)
             {
-                link.connected = store.connected.clone();
-                link.cloud_hsm_cluster_id
-                    .clone_from(&store.cloud_hsm_cluster_id);
+                link.shared = store.shared.clone();
             }
             partition.count_store_keys(None, Some(&key));
             partition.keys.insert(key.id.clone(), Arc::new(key));
@@ -191,6 +195,7 @@ impl Store {
             schedule: std::sync::Mutex::new(schedule),
             last_usage,
             tracking_start,
+            material_id_key,
         })
     }
 
@@ -212,15 +217,14 @@ impl Store {
     }
 
     /// The latest version of a key: staged in `pending`, else as stored.
+    /// `None` if staged for deletion or not stored.
     fn latest(&self, pending: &[Change], scope: &Scope, id: &str) -> Option<Arc<Key>> {
-        pending
-            .iter()
-            .rev()
-            .find_map(|c| match c {
-                Change::Key(k) if k.scope == *scope && k.id == id => Some(k.clone()),
-                _ => None,
-            })
-            .or_else(|| self.key_any(scope, id))
+        let staged = pending.iter().rev().find_map(|c| match c {
+            Change::Key(k) if k.scope == *scope && k.id == id => Some(Some(k.clone())),
+            Change::DeleteKey(s, i) if s == scope && i == id => Some(None),
+            _ => None,
+        });
+        staged.unwrap_or_else(|| self.key_any(scope, id))
     }
 
     /// Stages `key`; for multi-Region keys, with what the set shares taken from the
@@ -255,11 +259,27 @@ impl Store {
         };
         let primary = Scope::new(key.scope.account.clone(), set.primary.as_str());
         if let Some(primary) = self.latest(pending, &primary, &key.id) {
+            // The primary's window starts when the replica was deleted, even if the
+            // sweep comes later.
+            let deleted_at = key.deletion_date.unwrap_or(at);
             self.stage_key(
                 pending,
-                multi_region::drop_replica(&primary, &key.scope.region, at),
+                multi_region::drop_replica(&primary, &key.scope.region, deleted_at),
             );
         }
+    }
+
+    /// Import parameters by token id, unless they expired and were removed.
+    pub fn token(&self, id: &[u8; 32]) -> Option<Arc<ImportToken>> {
+        self.tokens().get(id).cloned()
+    }
+
+    /// Whether any key stored in `scope` (even one pending deletion) passes `test`; for
+    /// the rare checks across keys, without copying them.
+    pub fn any_key(&self, scope: &Scope, test: impl Fn(&Key) -> bool) -> bool {
+        self.read()
+            .get(scope)
+            .is_some_and(|p| p.keys.values().any(|k| test(k)))
     }
 
     /// A key as stored, even past its deletion date (for the schedule).
@@ -279,7 +299,7 @@ impl Store {
             .unwrap_or_default()
     }
 
-    /// How many keys (deleted or not yet) a custom key store holds.
+    /// How many keys a custom key store holds, including keys pending deletion.
     pub fn keys_in_store(&self, scope: &Scope, id: &str) -> usize {
         self.read()
             .get(scope)
@@ -466,6 +486,11 @@ impl Store {
         self.last_usage.record(scope, key_id, usage);
     }
 
+    /// The database's key for imported material ids.
+    pub fn material_id_key(&self) -> &[u8; 32] {
+        &self.material_id_key
+    }
+
     /// The last use of a key, and when tracking began.
     pub fn last_use(&self, scope: &Scope, key_id: &str) -> (Option<Usage>, Timestamp) {
         (self.last_usage.get(scope, key_id), self.tracking_start)
@@ -537,7 +562,6 @@ impl Txn<'_> {
         self.store.cache.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Stages a key, written whole; the key as it will be once committed.
     /// Stages a key, written whole (with a multi-Region key's set kept in step); the key
     /// as it will be once committed.
     pub fn save_key(&mut self, key: Key) -> Arc<Key> {
@@ -551,11 +575,6 @@ impl Txn<'_> {
     pub fn delete_alias(&mut self, scope: &Scope, name: &str) {
         self.pending
             .push(Change::DeleteAlias(scope.clone(), name.to_owned()));
-    }
-
-    /// Import parameters by token id, unless they expired and were removed.
-    pub fn token(&self, id: &[u8; 32]) -> Option<Arc<ImportToken>> {
-        self.store.tokens().get(id).cloned()
     }
 
     pub fn save_token(&mut self, token: ImportToken) {
@@ -632,7 +651,13 @@ impl Txn<'_> {
                             p.grants.remove(&at);
                         }
                     }
-                    tokens.retain(|_, t| !(t.scope == scope && t.key_id == id));
+                    tokens.retain(|_, t| {
+                        let theirs = t.scope == scope && t.key_id == id;
+                        if theirs {
+                            schedule.remove(&token_event(t));
+                        }
+                        !theirs
+                    });
                 }
                 Change::Alias(scope, alias) => {
                     cache
@@ -710,12 +735,13 @@ impl Txn<'_> {
         for entry in due {
             match entry {
                 Due::Key(scope, id, _) => {
-                    let Some(key) = self.store.key_any(&scope, &id) else {
-                        continue;
-                    };
                     if !seen.insert((scope.clone(), id.clone())) {
                         continue;
                     }
+                    // As changed by the events applied before it in this batch.
+                    let Some(key) = self.store.latest(&changes, &scope, &id) else {
+                        continue;
+                    };
                     match timed::catch_up(&key, now) {
                         Outcome::Unchanged => {}
                         Outcome::Changed(key) => {
@@ -834,10 +860,10 @@ mod tests {
         store.close().await;
         // Loaded again at start-up, then due once the clock passes its expiry.
         let store = Store::open(Some(&dir), clock.clone()).await.unwrap();
-        assert!(store.begin().await.unwrap().token(&[1; 32]).is_some());
+        assert!(store.token(&[1; 32]).is_some());
         clock.advance(2_000).unwrap();
         store.sweep().await.unwrap();
-        assert!(store.begin().await.unwrap().token(&[1; 32]).is_none());
+        assert!(store.token(&[1; 32]).is_none());
         assert!(store.schedule().is_empty());
         store.close().await;
         let store = Store::open(Some(&dir), Arc::default()).await.unwrap();

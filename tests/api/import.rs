@@ -504,6 +504,41 @@ async fn imported_symmetric_keys_rotate_to_new_material_on_demand() {
         "{message}"
     );
 
+    // Pending material deleted is gone for good, also after a restart; imported again, it
+    // waits again.
+    kms.delete_imported_key_material()
+        .key_id(&key)
+        .key_material_id(&m2)
+        .send()
+        .await
+        .unwrap();
+    let t = t.restart().await;
+    let kms = t.client();
+    let all = kms
+        .list_key_rotations()
+        .key_id(&key)
+        .include_key_material(IncludeKeyMaterial::AllKeyMaterial)
+        .send()
+        .await
+        .unwrap()
+        .rotations
+        .unwrap();
+    assert_eq!(all.len(), 1);
+    let p = parameters(
+        &kms,
+        &key,
+        AlgorithmSpec::RsaesOaepSha256,
+        WrappingKeySpec::Rsa2048,
+    )
+    .await;
+    let again = import_request(&kms, &key, &p, &[2; 32])
+        .expiration_model(ExpirationModelType::KeyMaterialDoesNotExpire)
+        .import_type(ImportType::NewKeyMaterial)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.key_material_id.as_deref(), Some(m2.as_str()));
+
     kms.rotate_key_on_demand()
         .key_id(&key)
         .send()
