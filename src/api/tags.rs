@@ -105,12 +105,18 @@ pub async fn list_resource_tags(
     req: ListResourceTagsRequest,
 ) -> Result<ListResourceTagsResponse> {
     let key = ctx.svc.resolve_key_only(&ctx.scope, &req.key_id)?;
-    // The marker is the position of the next tag, in the order tags were added.
-    let from = paging::marker(req.marker.as_deref(), |m| m.parse::<usize>().is_ok())?;
+    // The marker is the position of the next tag, in the order tags were added: one this
+    // key could have issued (a forged one would page forever or skip tags).
+    let issued = |m: &str| {
+        m.parse::<usize>()
+            .is_ok_and(|n| n > 0 && n < key.tags.len())
+    };
+    let from = paging::marker(req.marker.as_deref(), issued)?;
     let start: usize = from.parse().unwrap_or(0);
     let limit = paging::page_size(req.limit, MAX_TAGS, MAX_TAGS);
     let tags: Vec<Tag> = key.tags.iter().skip(start).take(limit).cloned().collect();
-    let next = (start + limit < key.tags.len()).then(|| (start + limit).to_string());
+    let end = start.saturating_add(limit);
+    let next = (end < key.tags.len()).then(|| end.to_string());
     Ok(ListResourceTagsResponse {
         tags,
         page: PageInfo::new(next),

@@ -357,3 +357,28 @@ async fn key_policies_are_checked_as_aws_checks_them() {
     let (code, _) = err(kms.put_key_policy().key_id(&key).policy(large).send().await);
     assert_eq!(code, "LimitExceededException");
 }
+
+#[tokio::test]
+async fn a_forged_tag_marker_is_refused() {
+    let t = spawn().await;
+    let kms = t.client();
+    let key = create_key(&kms).await;
+    for i in 0..3 {
+        kms.tag_resource()
+            .key_id(&key)
+            .tags(tag(&format!("k{i}"), "v"))
+            .send()
+            .await
+            .unwrap();
+    }
+    for forged in ["18446744073709551615", "3", "0", "-1", "x"] {
+        let (code, _) = err(kms
+            .list_resource_tags()
+            .key_id(&key)
+            .limit(1)
+            .marker(forged)
+            .send()
+            .await);
+        assert_eq!(code, "InvalidMarkerException", "marker {forged}");
+    }
+}
