@@ -25,7 +25,16 @@ pub struct ControlError(StatusCode, String);
 
 impl IntoResponse for ControlError {
     fn into_response(self) -> Response {
-        (self.0, Json(json!({ "error": self.1 }))).into_response()
+        let mut response = (self.0, Json(json!({ "error": self.1 }))).into_response();
+        // A body refused as too large was not read to its end: the connection can't be
+        // used again, and the answer says so.
+        if self.0 == StatusCode::PAYLOAD_TOO_LARGE {
+            response.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+        }
+        response
     }
 }
 
@@ -35,6 +44,16 @@ fn bad_request(why: impl std::fmt::Display) -> ControlError {
 
 fn internal(why: impl std::fmt::Display) -> ControlError {
     ControlError(StatusCode::INTERNAL_SERVER_ERROR, why.to_string())
+}
+
+/// A known path asked with another method: JSON, like every answer.
+pub async fn method_not_allowed() -> ControlError {
+    ControlError(StatusCode::METHOD_NOT_ALLOWED, "method not allowed".into())
+}
+
+/// A path trent does not serve: JSON too.
+pub async fn not_found() -> ControlError {
+    ControlError(StatusCode::NOT_FOUND, "no such path".into())
 }
 
 pub async fn health() -> Json<serde_json::Value> {
@@ -66,10 +85,21 @@ pub async fn get_clock(State(svc): State<Arc<Service>>) -> Json<ClockState> {
     Json(state(&svc))
 }
 
+/// The largest body a control takes: every answer stays JSON, even to a huge body.
+const MAX_CONTROL_BODY: usize = 64 * 1024;
+
 pub async fn set_clock(
     State(svc): State<Arc<Service>>,
-    body: axum::body::Bytes,
+    body: axum::body::Body,
 ) -> Result<Json<ClockState>, ControlError> {
+    let body = axum::body::to_bytes(body, MAX_CONTROL_BODY)
+        .await
+        .map_err(|_| {
+            ControlError(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("the body is larger than {MAX_CONTROL_BODY} bytes"),
+            )
+        })?;
     let change: ClockChange = serde_json::from_slice(&body).map_err(bad_request)?;
     let to_ms = |s: i64| {
         s.checked_mul(1000)

@@ -94,7 +94,10 @@ pub fn router(service: Arc<Service>) -> Router {
             .route("/moto-api/reset", post(control::reset))
             .route("/_trent/seed", get(control::export_seed));
     }
-    router.with_state(service)
+    router
+        .method_not_allowed_fallback(control::method_not_allowed)
+        .fallback(control::not_found)
+        .with_state(service)
 }
 
 /// Opens the store, binds the listener and serves in the background.

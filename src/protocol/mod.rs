@@ -40,13 +40,16 @@ pub async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: B
         tracing::enabled!(tracing::Level::DEBUG)
     };
     let mut key_id = None;
+    // A body trent did not read to its end leaves the connection unusable: the answer
+    // says so (`Connection: close`) rather than the connection just ending.
+    let mut close = false;
     let result = async {
+        // Read (or refuse) the body first: an answer sent before it is read would leave
+        // the rest of it in the connection.
+        let body = read_body(&headers, body)
+            .await
+            .inspect_err(|_| close = true)?;
         let op = op.clone()?;
-        let body = to_bytes(body, MAX_BODY).await.map_err(|_| {
-            KmsError::validation(format!(
-                "Request body is larger than the limit of {MAX_BODY} bytes"
-            ))
-        })?;
         let body = parse(&body)?;
         if logged {
             key_id = body.get("KeyId").and_then(Value::as_str).map(str::to_owned);
@@ -67,7 +70,12 @@ pub async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: B
     }
     .await;
     let code = result.as_ref().err().map(|e| e.code.aws_name());
-    let response = respond(&request_id, result);
+    let mut response = respond(&request_id, result);
+    if close {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     if !logged {
         return response;
     }
@@ -144,6 +152,34 @@ fn serialization(e: serde_json::Error) -> KmsError {
         ErrorCode::Serialization,
         format!("Could not parse the request body: {e}"),
     )
+}
+
+/// The whole body, at most [`MAX_BODY`] bytes. A larger one is refused from its
+/// Content-Length before any of it is read (a client announcing one need not send it).
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes> {
+    let too_large = || {
+        KmsError::validation(format!(
+            "Request body is larger than the limit of {MAX_BODY} bytes"
+        ))
+    };
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(too_large());
+    }
+    to_bytes(body, MAX_BODY).await.map_err(|e| {
+        // axum reports the limit by its words; anything else is a body cut short.
+        if e.to_string().contains("length limit") {
+            too_large()
+        } else {
+            KmsError::new(
+                ErrorCode::Serialization,
+                "The request body ended before its announced length.",
+            )
+        }
+    })
 }
 
 fn respond(request_id: &str, result: Result<Vec<u8>>) -> Response {

@@ -176,3 +176,38 @@ async fn no_input_to_any_operation_gets_a_500_or_a_dropped_connection() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_body_announced_too_large_is_refused_without_waiting_for_it() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t = spawn().await;
+    let mut stream = tokio::net::TcpStream::connect(t.server().addr())
+        .await
+        .unwrap();
+    // The header alone: the body never comes.
+    stream
+        .write_all(
+            b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: TrentService.ListKeys\r\nContent-Length: 2000000\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut answer))
+        .await
+        .expect("an answer before the body")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]).to_ascii_lowercase();
+    assert!(answer.starts_with("http/1.1 400"), "{answer}");
+    assert!(answer.contains("connection: close"), "{answer}");
+    assert!(answer.contains("validationexception"), "{answer}");
+
+    // Paths and methods trent does not serve still answer JSON.
+    let r = raw(&t, "GET", "/nowhere", &[], b"").await;
+    assert_eq!(
+        (r.status, r.json()["error"].as_str()),
+        (404, Some("no such path"))
+    );
+    let r = raw(&t, "GET", "/_trent/reset", &[], b"").await;
+    assert_eq!(r.status, 405);
+    assert_eq!(r.json()["error"], "method not allowed");
+}
