@@ -412,29 +412,37 @@ async fn remove_alias(
     scope: &Scope,
     name: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM aliases WHERE account = ? AND region = ? AND alias_name = ?")
-        .bind(&scope.account)
-        .bind(&scope.region)
-        .bind(name)
-        .execute(&mut **tx)
-        .await
-        .map(drop)
+    delete_scoped(tx, "aliases", "alias_name", scope, name).await
 }
 
-/// Deletes a key for good; its material, tags, aliases and import tokens go with it
-/// (cascade).
+/// Deletes a key for good; its material, tags, aliases, grants, import tokens and last
+/// usage go with it (cascade).
 async fn remove_key(
     tx: &mut Transaction<'_, Sqlite>,
     scope: &Scope,
     id: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM keys WHERE account = ? AND region = ? AND key_id = ?")
-        .bind(&scope.account)
-        .bind(&scope.region)
-        .bind(id)
-        .execute(&mut **tx)
-        .await
-        .map(drop)
+    delete_scoped(tx, "keys", "key_id", scope, id).await
+}
+
+/// Deletes the row of `table` in `scope` whose `column` is `value` (names are this
+/// module's constants, never request values).
+async fn delete_scoped(
+    tx: &mut Transaction<'_, Sqlite>,
+    table: &'static str,
+    column: &'static str,
+    scope: &Scope,
+    value: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM {table} WHERE account = ? AND region = ? AND {column} = ?"
+    )))
+    .bind(&scope.account)
+    .bind(&scope.region)
+    .bind(value)
+    .execute(&mut **tx)
+    .await
+    .map(drop)
 }
 
 async fn write_token(
@@ -638,13 +646,7 @@ async fn remove_store(
     scope: &Scope,
     id: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM custom_key_stores WHERE account = ? AND region = ? AND store_id = ?")
-        .bind(&scope.account)
-        .bind(&scope.region)
-        .bind(id)
-        .execute(&mut **tx)
-        .await
-        .map(drop)
+    delete_scoped(tx, "custom_key_stores", "store_id", scope, id).await
 }
 
 /// The last usage of every key.

@@ -3,6 +3,7 @@
 //! operations, DryRun, and grants going with their key.
 
 use aws_sdk_kms::Client;
+use aws_sdk_kms::operation::create_grant::CreateGrantOutput;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{GrantConstraints, GrantOperation, KeySpec, KeyUsageType};
 
@@ -26,6 +27,24 @@ async fn grant(kms: &Client, key: &str, name: Option<&str>) -> (String, String) 
     (out.grant_id.unwrap(), out.grant_token.unwrap())
 }
 
+/// A named grant with an encryption context constraint.
+async fn blue_grant(kms: &Client, key: &str) -> CreateGrantOutput {
+    kms.create_grant()
+        .key_id(key)
+        .grantee_principal(GRANTEE)
+        .operations(GrantOperation::Encrypt)
+        .operations(GrantOperation::GenerateDataKey)
+        .constraints(
+            GrantConstraints::builder()
+                .encryption_context_subset("tenant", "blue")
+                .build(),
+        )
+        .name("blue-tenant")
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn grants_are_created_listed_retired_and_revoked() {
     let t = spawn().await;
@@ -33,41 +52,13 @@ async fn grants_are_created_listed_retired_and_revoked() {
     let key = create_key(&kms).await;
     let arn = describe(&kms, &key).await.arn.unwrap();
 
-    let created = kms
-        .create_grant()
-        .key_id(&arn)
-        .grantee_principal(GRANTEE)
-        .operations(GrantOperation::Encrypt)
-        .operations(GrantOperation::GenerateDataKey)
-        .constraints(
-            GrantConstraints::builder()
-                .encryption_context_subset("tenant", "blue")
-                .build(),
-        )
-        .name("blue-tenant")
-        .send()
-        .await
-        .unwrap();
+    let created = blue_grant(&kms, &arn).await;
     let id = created.grant_id.unwrap();
     assert_eq!(id.len(), 64);
     let token = created.grant_token.unwrap();
 
     // The same name and terms: the same grant, a new token; both tokens work.
-    let again = kms
-        .create_grant()
-        .key_id(&key)
-        .grantee_principal(GRANTEE)
-        .operations(GrantOperation::Encrypt)
-        .operations(GrantOperation::GenerateDataKey)
-        .constraints(
-            GrantConstraints::builder()
-                .encryption_context_subset("tenant", "blue")
-                .build(),
-        )
-        .name("blue-tenant")
-        .send()
-        .await
-        .unwrap();
+    let again = blue_grant(&kms, &key).await;
     assert_eq!(again.grant_id.as_deref(), Some(id.as_str()));
     let second_token = again.grant_token.unwrap();
     assert_ne!(second_token, token);
