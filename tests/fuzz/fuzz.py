@@ -230,6 +230,12 @@ class Response:
                 return v
         return None
 
+    def closes(self) -> bool:
+        """Whether the answer announces the end of the connection: a `close` option in
+        its Connection header (RFC 9112 9.6), whatever else the header lists."""
+        options = (self.header("connection") or "").split(",")
+        return any(o.strip().lower() == "close" for o in options)
+
     def error_type(self) -> str | None:
         """The `__type` of a KMS error body, if it has one."""
         if self.status == 200:
@@ -338,7 +344,7 @@ class Connection:
                 r.begin()
                 body = r.read()
                 out.append(Response(r.status, r.reason, r.version, r.getheaders(), body))
-                if r.will_close:
+                if r.will_close or out[-1].closes():
                     break
         except TimeoutError:
             self.close()
@@ -346,7 +352,7 @@ class Connection:
         except (http.client.HTTPException, OSError) as e:
             self.close()
             raise Dropped(send_error or e, reused) from None
-        if send_error is not None or half_close or r.will_close:
+        if send_error is not None or half_close or r.will_close or (out and out[-1].closes()):
             self.close()
         return out
 
@@ -2157,7 +2163,7 @@ class Fuzzer:
         for resp in answers or []:
             self.check(req if resp is answers[0] else req.then, resp)
         if answers and transport == "pipelined" and len(answers) < 2 and not any(
-            a.header("connection") == "close" for a in answers
+            a.closes() for a in answers
         ):
             self.finding("dropped connection", req, answers[0],
                          "two pipelined requests got one answer, without 'Connection: close'",
