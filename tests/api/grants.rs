@@ -5,7 +5,7 @@
 use aws_sdk_kms::Client;
 use aws_sdk_kms::operation::create_grant::CreateGrantOutput;
 use aws_sdk_kms::primitives::Blob;
-use aws_sdk_kms::types::{GrantConstraints, GrantOperation, KeySpec, KeyUsageType};
+use aws_sdk_kms::types::{GrantConstraints, GrantListEntry, GrantOperation, KeySpec, KeyUsageType};
 
 use crate::common::{create_key, describe, err, spawn};
 
@@ -25,6 +25,28 @@ async fn grant(kms: &Client, key: &str, name: Option<&str>) -> (String, String) 
         .await
         .unwrap();
     (out.grant_id.unwrap(), out.grant_token.unwrap())
+}
+
+/// A key's grants, one page.
+async fn grants_of(kms: &Client, key: &str) -> Vec<GrantListEntry> {
+    kms.list_grants()
+        .key_id(key)
+        .send()
+        .await
+        .unwrap()
+        .grants
+        .unwrap()
+}
+
+/// The grants RETIRER may retire, one page.
+async fn retirable_grants(kms: &Client) -> Vec<GrantListEntry> {
+    kms.list_retirable_grants()
+        .retiring_principal(RETIRER)
+        .send()
+        .await
+        .unwrap()
+        .grants
+        .unwrap()
 }
 
 /// A named grant with an encryption context constraint.
@@ -128,14 +150,7 @@ async fn grants_are_created_listed_retired_and_revoked() {
         .unwrap();
     assert_eq!(rest.grants.unwrap().len(), 1);
     assert!(!rest.truncated);
-    let retirable = kms
-        .list_retirable_grants()
-        .retiring_principal(RETIRER)
-        .send()
-        .await
-        .unwrap()
-        .grants
-        .unwrap();
+    let retirable = retirable_grants(&kms).await;
     assert_eq!(retirable.len(), 1);
     assert_eq!(retirable[0].grant_id.as_deref(), Some(other.as_str()));
 
@@ -151,16 +166,7 @@ async fn grants_are_created_listed_retired_and_revoked() {
         .send()
         .await
         .unwrap();
-    assert!(
-        kms.list_grants()
-            .key_id(&key)
-            .send()
-            .await
-            .unwrap()
-            .grants
-            .unwrap()
-            .is_empty()
-    );
+    assert!(grants_of(&kms, &key).await.is_empty());
     let (code, message) = err(kms.revoke_grant().key_id(&key).grant_id(&id).send().await);
     assert_eq!(code, "NotFoundException");
     assert_eq!(message, format!("Grant ID {id} not found"));
@@ -241,16 +247,7 @@ async fn grant_errors_and_dry_run() {
         .send()
         .await);
     assert_eq!(code, "DryRunOperationException");
-    assert!(
-        kms.list_grants()
-            .key_id(&key)
-            .send()
-            .await
-            .unwrap()
-            .grants
-            .unwrap()
-            .is_empty()
-    );
+    assert!(grants_of(&kms, &key).await.is_empty());
     let (id, _) = grant(&kms, &key, None).await;
     let (code, _) = err(kms
         .revoke_grant()
@@ -268,17 +265,7 @@ async fn grant_errors_and_dry_run() {
         .send()
         .await);
     assert_eq!(code, "DryRunOperationException");
-    assert_eq!(
-        kms.list_grants()
-            .key_id(&key)
-            .send()
-            .await
-            .unwrap()
-            .grants
-            .unwrap()
-            .len(),
-        1
-    );
+    assert_eq!(grants_of(&kms, &key).await.len(), 1);
 }
 
 #[tokio::test]
@@ -314,24 +301,10 @@ async fn grants_survive_a_restart_and_go_with_their_key() {
         .await
         .unwrap();
     t.advance_clock(8 * 86_400).await;
-    let retirable = kms
-        .list_retirable_grants()
-        .retiring_principal(RETIRER)
-        .send()
-        .await
-        .unwrap()
-        .grants
-        .unwrap();
+    let retirable = retirable_grants(&kms).await;
     assert!(retirable.is_empty());
     let t = t.restart().await;
     let kms = t.client();
-    let retirable = kms
-        .list_retirable_grants()
-        .retiring_principal(RETIRER)
-        .send()
-        .await
-        .unwrap()
-        .grants
-        .unwrap();
+    let retirable = retirable_grants(&kms).await;
     assert!(retirable.is_empty());
 }

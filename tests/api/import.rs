@@ -24,13 +24,13 @@ use crate::common::{describe, encrypt, err, public_key, spawn};
 const DAY: i64 = 86_400;
 
 /// The parameters of one GetParametersForImport call.
-struct Parameters {
+pub(crate) struct Parameters {
     token: Blob,
     public_key: Vec<u8>,
     algorithm: AlgorithmSpec,
 }
 
-async fn parameters(
+pub(crate) async fn parameters(
     kms: &Client,
     key: &str,
     algorithm: AlgorithmSpec,
@@ -142,7 +142,12 @@ async fn try_import(
 }
 
 /// Imports `material` for good; the KeyMaterialId, if reported.
-async fn import(kms: &Client, key: &str, p: &Parameters, material: &[u8]) -> Option<String> {
+pub(crate) async fn import(
+    kms: &Client,
+    key: &str,
+    p: &Parameters,
+    material: &[u8],
+) -> Option<String> {
     try_import(kms, key, p, material)
         .await
         .unwrap()

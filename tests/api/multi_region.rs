@@ -5,9 +5,12 @@
 
 use aws_sdk_kms::Client;
 use aws_sdk_kms::primitives::Blob;
-use aws_sdk_kms::types::{KeyState, MultiRegionKeyType, OriginType, Tag};
+use aws_sdk_kms::types::{
+    AlgorithmSpec, KeyState, MultiRegionKeyType, OriginType, Tag, WrappingKeySpec,
+};
 
-use crate::common::{describe, encrypt, err, spawn};
+use crate::common::{TestServer, describe, encrypt, err, spawn};
+use crate::import::{import, parameters};
 
 const DAY: i64 = 86_400;
 const EAST: &str = "us-east-1";
@@ -24,6 +27,17 @@ async fn multi_region_key(kms: &Client) -> (String, String) {
         .key_metadata
         .unwrap();
     (key.key_id, key.arn.unwrap())
+}
+
+/// A replica of `id` in WEST, settled (Creating lasts a moment of trent's clock).
+async fn replicate_to_west(t: &TestServer, east: &Client, id: &str) {
+    east.replicate_key()
+        .key_id(id)
+        .replica_region(WEST)
+        .send()
+        .await
+        .unwrap();
+    t.advance_clock(2).await;
 }
 
 #[tokio::test]
@@ -155,13 +169,7 @@ async fn rotation_of_the_primary_reaches_its_replicas() {
     let east = t.client_for("test", EAST);
     let west = t.client_for("test", WEST);
     let (id, _) = multi_region_key(&east).await;
-    east.replicate_key()
-        .key_id(&id)
-        .replica_region(WEST)
-        .send()
-        .await
-        .unwrap();
-    t.advance_clock(2).await;
+    replicate_to_west(&t, &east, &id).await;
 
     east.rotate_key_on_demand()
         .key_id(&id)
@@ -294,13 +302,7 @@ async fn a_primary_with_replicas_is_deleted_after_them_even_across_a_restart() {
     let east = t.client_for("test", EAST);
     let west = t.client_for("test", WEST);
     let (id, arn) = multi_region_key(&east).await;
-    east.replicate_key()
-        .key_id(&id)
-        .replica_region(WEST)
-        .send()
-        .await
-        .unwrap();
-    t.advance_clock(2).await;
+    replicate_to_west(&t, &east, &id).await;
 
     let scheduled = east
         .schedule_key_deletion()
@@ -384,44 +386,18 @@ async fn imported_material_is_imported_into_each_region() {
     let import = |kms: Client| {
         let id = key.key_id.clone();
         async move {
-            let p = kms
-                .get_parameters_for_import()
-                .key_id(&id)
-                .wrapping_algorithm(aws_sdk_kms::types::AlgorithmSpec::RsaesOaepSha256)
-                .wrapping_key_spec(aws_sdk_kms::types::WrappingKeySpec::Rsa2048)
-                .send()
-                .await
-                .unwrap();
-            use rsa::pkcs8::DecodePublicKey;
-            let public =
-                rsa::PublicKey::from_public_key_der(p.public_key.unwrap().as_ref()).unwrap();
-            let wrapped = public
-                .encrypt(
-                    &mut rand::rng(),
-                    rsa::Oaep::<sha2::Sha256>::new(),
-                    &material,
-                )
-                .unwrap();
-            kms.import_key_material()
-                .key_id(&id)
-                .import_token(p.import_token.unwrap())
-                .encrypted_key_material(Blob::new(wrapped))
-                .expiration_model(aws_sdk_kms::types::ExpirationModelType::KeyMaterialDoesNotExpire)
-                .send()
-                .await
-                .unwrap()
-                .key_material_id
-                .unwrap()
+            let p = parameters(
+                &kms,
+                &id,
+                AlgorithmSpec::RsaesOaepSha256,
+                WrappingKeySpec::Rsa2048,
+            )
+            .await;
+            import(&kms, &id, &p, &material).await.unwrap()
         }
     };
     let in_east = import(east.clone()).await;
-    east.replicate_key()
-        .key_id(&key.key_id)
-        .replica_region(WEST)
-        .send()
-        .await
-        .unwrap();
-    t.advance_clock(2).await;
+    replicate_to_west(&t, &east, &key.key_id).await;
     assert_eq!(
         describe(&west, &key.key_id).await.key_state,
         Some(KeyState::PendingImport)

@@ -37,6 +37,18 @@ async fn list_rotations(
         .unwrap()
 }
 
+/// A new symmetric key rotating every 90 days.
+async fn quarterly_key(kms: &Client) -> String {
+    let key = create_key(kms).await;
+    kms.enable_key_rotation()
+        .key_id(&key)
+        .rotation_period_in_days(90)
+        .send()
+        .await
+        .unwrap();
+    key
+}
+
 #[tokio::test]
 async fn rotation_settings_and_status() {
     let t = spawn().await;
@@ -316,13 +328,7 @@ async fn on_demand_rotation_keeps_old_ciphertexts_and_has_a_limit() {
 async fn automatic_rotation_happens_on_the_clock_once_per_period() {
     let t = spawn().await;
     let kms = t.client();
-    let key = create_key(&kms).await;
-    kms.enable_key_rotation()
-        .key_id(&key)
-        .rotation_period_in_days(90)
-        .send()
-        .await
-        .unwrap();
+    let key = quarterly_key(&kms).await;
     let first = describe(&kms, &key).await.current_key_material_id.unwrap();
     let old = encrypt(&kms, &key, "quarterly", &[]).await;
     let next = rotation_status(&kms, &key)
@@ -385,13 +391,7 @@ async fn automatic_rotation_happens_on_the_clock_once_per_period() {
 async fn a_rotation_due_after_a_restart_still_happens_once() {
     let t = spawn().await;
     let kms = t.client();
-    let key = create_key(&kms).await;
-    kms.enable_key_rotation()
-        .key_id(&key)
-        .rotation_period_in_days(90)
-        .send()
-        .await
-        .unwrap();
+    let key = quarterly_key(&kms).await;
     let t = t.restart().await;
     let kms = t.client();
     t.advance_clock(91 * DAY).await;
