@@ -135,8 +135,7 @@ impl Service {
             ),
         };
         Key {
-            arn: scope.key_arn(&id),
-            policy: new.policy.unwrap_or_else(|| default_policy(scope)),
+            policy: new.policy.unwrap_or_else(|| default_policy(scope)).into(),
             scope: scope.clone(),
             id,
             created_at: now,
@@ -150,12 +149,12 @@ impl Service {
             manager: new.manager,
             multi_region: new
                 .multi_region
-                .then(|| MultiRegion::primary_in(&scope.region)),
+                .then(|| Box::new(MultiRegion::primary_in(&scope.region))),
             tags: new.tags,
             materials,
             rotation: None,
             settles: None,
-            custom_key_store: new.custom_key_store,
+            custom_key_store: new.custom_key_store.map(Box::new),
         }
     }
 

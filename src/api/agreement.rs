@@ -53,7 +53,7 @@ pub async fn derive_shared_secret(
     let (shared_secret, ciphertext_for_recipient) = deliver(secret, recipient.as_ref());
     ctx.used(&key, Operation::DeriveSharedSecret);
     Ok(DeriveSharedSecretResponse {
-        key_id: key.arn.clone(),
+        key_id: key.arn(),
         shared_secret,
         ciphertext_for_recipient,
         key_agreement_algorithm: req.key_agreement_algorithm,

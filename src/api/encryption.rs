@@ -52,7 +52,7 @@ fn seal(
 ) -> Result<(Vec<u8>, Option<String>)> {
     let material = key
         .current_material()
-        .ok_or_else(|| KmsError::internal(format!("{} has no key material", key.arn)))?;
+        .ok_or_else(|| KmsError::internal(format!("{} has no key material", key.arn())))?;
     if let Some(aes) = material.aes() {
         let blob = blob::seal(&key.id, &material.id, aes, plaintext, context);
         return Ok((blob, Some(material.id_hex())));
@@ -67,7 +67,7 @@ fn seal(
     }
     let ciphertext = secret
         .encrypt(algorithm, plaintext)
-        .ok_or_else(|| KmsError::internal(format!("{} cannot encrypt", key.arn)))?;
+        .ok_or_else(|| KmsError::internal(format!("{} cannot encrypt", key.arn())))?;
     Ok((ciphertext, None))
 }
 
@@ -218,7 +218,7 @@ pub async fn encrypt(ctx: Ctx, req: EncryptRequest) -> Result<EncryptResponse> {
     ctx.used(&key, Operation::Encrypt);
     Ok(EncryptResponse {
         ciphertext_blob: Base64(ciphertext_blob),
-        key_id: key.arn.clone(),
+        key_id: key.arn(),
         encryption_algorithm: algorithm,
     })
 }
@@ -269,7 +269,7 @@ pub async fn decrypt(ctx: Ctx, req: DecryptRequest) -> Result<DecryptResponse> {
     let (plaintext, ciphertext_for_recipient) = deliver(opened.plaintext, recipient.as_ref());
     ctx.used(&opened.key, Operation::Decrypt);
     Ok(DecryptResponse {
-        key_id: opened.key.arn.clone(),
+        key_id: opened.key.arn(),
         plaintext,
         ciphertext_for_recipient,
         encryption_algorithm: opened.algorithm,
@@ -340,8 +340,8 @@ pub async fn re_encrypt(ctx: Ctx, req: ReEncryptRequest) -> Result<ReEncryptResp
     ctx.used(&destination, Operation::ReEncrypt);
     Ok(ReEncryptResponse {
         ciphertext_blob: Base64(ciphertext_blob),
-        source_key_id: opened.key.arn.clone(),
-        key_id: destination.arn.clone(),
+        source_key_id: opened.key.arn(),
+        key_id: destination.arn(),
         source_encryption_algorithm: opened.algorithm,
         destination_encryption_algorithm: dest_algorithm,
         source_key_material_id: opened.material_id,
@@ -449,7 +449,7 @@ pub async fn generate_data_key(
         ciphertext_blob: Base64(ciphertext_blob),
         plaintext,
         ciphertext_for_recipient,
-        key_id: key.arn.clone(),
+        key_id: key.arn(),
         key_material_id,
     })
 }
@@ -488,7 +488,7 @@ pub async fn generate_data_key_without_plaintext(
     .await?;
     Ok(GenerateDataKeyWithoutPlaintextResponse {
         ciphertext_blob: Base64(ciphertext_blob),
-        key_id: key.arn.clone(),
+        key_id: key.arn(),
         key_material_id,
     })
 }

@@ -96,7 +96,7 @@ pub async fn get_parameters_for_import(
         expires_at: Timestamp(ctx.svc.now().millis() + import_token::VALID_FOR_MS),
     };
     let response = GetParametersForImportResponse {
-        key_id: key.arn.clone(),
+        key_id: key.arn(),
         import_token: Base64(token.encode()),
         public_key: Base64(public_key),
         parameters_valid_to: token.expires_at,
@@ -171,7 +171,7 @@ fn token_for(
     key: &Key,
     now: Timestamp,
 ) -> Result<Arc<ImportToken>> {
-    if claims.key_arn != key.arn {
+    if claims.key_arn != key.arn() {
         return Err(invalid_token());
     }
     if claims.expires_at <= now {
@@ -292,7 +292,7 @@ pub async fn import_key_material(
     let key = txn.save_key(key);
     txn.commit().await?;
     Ok(ImportKeyMaterialResponse {
-        key_id: key.arn.clone(),
+        key_id: key.arn(),
         key_material_id: (key.spec == KeySpec::SymmetricDefault).then(|| hex(&id)),
     })
 }
@@ -326,7 +326,7 @@ fn import_new(
         return Err(KmsError::invalid_state(format!(
             "New key material (id: {}) cannot be imported into KMS key {}, because another key material (id: {}) is pending rotation.",
             hex(&import.id),
-            key.arn,
+            key.arn(),
             pending.id_hex()
         )));
     } else {
@@ -405,7 +405,7 @@ pub async fn delete_imported_key_material(
                     .ok_or_else(|| {
                         KmsError::not_found(format!(
                             "Key material {id} is not associated with the key {}",
-                            key.arn
+                            key.arn()
                         ))
                     })?,
                 None => match key
@@ -432,7 +432,7 @@ pub async fn delete_imported_key_material(
     )
     .await?;
     Ok(DeleteImportedKeyMaterialResponse {
-        key_id: key.arn.clone(),
+        key_id: key.arn(),
         key_material_id: deleted.filter(|_| key.spec == KeySpec::SymmetricDefault),
     })
 }

@@ -42,7 +42,7 @@ async fn wrapped_pair(
     let (wrapped, key_material_id) = wrap(&key, &private, context)?;
     ctx.used(&key, op);
     Ok(Pair {
-        key_id: key.arn.clone(),
+        key_id: key.arn(),
         private,
         public,
         wrapped,

@@ -183,7 +183,7 @@ pub async fn create_key(ctx: Ctx, req: CreateKeyRequest) -> Result<KeyMetadataRe
                 .and_then(|l| l.xks_key_id.clone()),
         )?;
         custom_key_stores::check_xks_key_free(&ctx, &link)?;
-        key.custom_key_store = Some(link);
+        key.custom_key_store = Some(Box::new(link));
     }
     // Checked under the writer: two requests for one fixed id make one key.
     if txn.key(&ctx.scope, &key.id).is_some() {
@@ -299,7 +299,7 @@ pub async fn list_keys(ctx: Ctx, req: ListKeysRequest) -> Result<ListKeysRespons
             .iter()
             .map(|k| KeyListEntry {
                 key_id: k.id.clone(),
-                key_arn: k.arn.clone(),
+                key_arn: k.arn(),
             })
             .collect(),
         page: PageInfo::new(next),
@@ -392,7 +392,7 @@ pub async fn schedule_key_deletion(
     )
     .await?;
     Ok(ScheduleKeyDeletionResponse {
-        key_id: key.arn.clone(),
+        key_id: key.arn(),
         deletion_date: key.deletion_date,
         key_state: key.state,
         pending_window_in_days: days,
@@ -412,9 +412,7 @@ pub async fn cancel_key_deletion(ctx: Ctx, req: KeyIdRequest) -> Result<CancelKe
         Ok(())
     })
     .await?;
-    Ok(CancelKeyDeletionResponse {
-        key_id: key.arn.clone(),
-    })
+    Ok(CancelKeyDeletionResponse { key_id: key.arn() })
 }
 
 #[derive(Debug, Serialize)]
@@ -445,7 +443,7 @@ pub async fn get_key_last_usage(ctx: Ctx, req: KeyIdRequest) -> Result<GetKeyLas
     let key = ctx.svc.resolve_key_only(&ctx.scope, &req.key_id)?;
     let (usage, tracking_start) = ctx.svc.store.last_use(&key.scope, &key.id);
     Ok(GetKeyLastUsageResponse {
-        key_id: key.arn.clone(),
+        key_id: key.arn(),
         key_last_usage: KeyLastUsageData {
             operation: usage.as_ref().map(|u| u.operation),
             timestamp: usage.as_ref().map(|u| u.at),

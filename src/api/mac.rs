@@ -38,13 +38,13 @@ pub async fn generate_mac(ctx: Ctx, req: GenerateMacRequest) -> Result<GenerateM
     let secret = check_mac(&key, Operation::GenerateMac, req.mac_algorithm)?;
     usage::dry_run(req.dry_run)?;
     let SecretKey::Hmac(hmac) = secret else {
-        return Err(KmsError::internal(format!("{} has no HMAC key", key.arn)));
+        return Err(KmsError::internal(format!("{} has no HMAC key", key.arn())));
     };
     ctx.used(&key, Operation::GenerateMac);
     Ok(GenerateMacResponse {
         mac: Base64(hmac.mac(req.message.expose())),
         mac_algorithm: req.mac_algorithm,
-        key_id: key.arn.clone(),
+        key_id: key.arn(),
     })
 }
 
@@ -80,7 +80,7 @@ pub async fn verify_mac(ctx: Ctx, req: VerifyMacRequest) -> Result<VerifyMacResp
     }
     ctx.used(&key, Operation::VerifyMac);
     Ok(VerifyMacResponse {
-        key_id: key.arn.clone(),
+        key_id: key.arn(),
         mac_valid: true,
         mac_algorithm: req.mac_algorithm,
     })

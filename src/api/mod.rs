@@ -27,6 +27,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use zeroize::Zeroizing;
 
 use crate::clock::Timestamp;
 use crate::error::{KmsError, Result};
@@ -67,17 +68,15 @@ pub struct Base64(pub Vec<u8>);
 
 impl Serialize for Base64 {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        use base64::Engine;
-        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(&self.0))
+        crate::crypto::secret::serialize_base64(&self.0, s)
     }
 }
 
 impl<'de> serde::Deserialize<'de> for Base64 {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        use base64::Engine;
         let text = std::borrow::Cow::<str>::deserialize(d)?;
-        base64::engine::general_purpose::STANDARD
-            .decode(text.as_bytes())
+        base64_simd::STANDARD
+            .decode_to_vec(text.as_bytes())
             .map(Base64)
             .map_err(|_| serde::de::Error::custom("a blob member is not valid base64"))
     }
@@ -107,7 +106,7 @@ pub async fn change_key(
 }
 
 /// A handler behind the dispatch table: decoded body in, encoded response out.
-type Route = fn(Ctx, Value) -> Pin<Box<dyn Future<Output = Result<Vec<u8>>> + Send>>;
+type Route = fn(Ctx, Value) -> Pin<Box<dyn Future<Output = Result<Zeroizing<Vec<u8>>>> + Send>>;
 
 /// Decodes the checked body into the handler's request, runs it, encodes its response.
 /// The model check has already vouched for every member, so decoding fails only on a
@@ -116,7 +115,7 @@ async fn call<Req, Resp, Fut>(
     ctx: Ctx,
     body: Value,
     handler: fn(Ctx, Req) -> Fut,
-) -> Result<Vec<u8>>
+) -> Result<Zeroizing<Vec<u8>>>
 where
     Req: DeserializeOwned,
     Resp: Serialize,
@@ -124,7 +123,7 @@ where
 {
     let request: Req = protocol::decode(body)?;
     let response = handler(ctx, request).await?;
-    serde_json::to_vec(&response).map_err(KmsError::internal)
+    crate::crypto::secret::to_json(&response).map_err(KmsError::internal)
 }
 
 macro_rules! route {
@@ -206,7 +205,7 @@ pub async fn dispatch(
     request_id: String,
     op: Operation,
     mut body: Value,
-) -> Result<Vec<u8>> {
+) -> Result<Zeroizing<Vec<u8>>> {
     if op == Operation::CreateKey {
         keys::lift_localstack_tags(&mut body);
     }

@@ -15,7 +15,7 @@ use crate::service::default_policy;
 
 /// UnsupportedOperationException, in AWS's words, for a key that is not a primary.
 pub fn not_primary(key: &Key) -> KmsError {
-    KmsError::unsupported(format!("{} is not a multi-region primary key.", key.arn))
+    KmsError::unsupported(format!("{} is not a multi-region primary key.", key.arn()))
 }
 
 /// The set of a primary key; a replica or a single-Region key is refused.
@@ -76,7 +76,10 @@ pub async fn replicate_key(ctx: Ctx, req: ReplicateKeyRequest) -> Result<Replica
     let now = ctx.svc.now();
     let mut replica = multi_region::new_replica(&primary, &req.replica_region, now);
     replica.description = req.description.unwrap_or_default();
-    replica.policy = req.policy.unwrap_or_else(|| default_policy(&replica.scope));
+    replica.policy = req
+        .policy
+        .unwrap_or_else(|| default_policy(&replica.scope))
+        .into();
     replica.tags = tags;
     let mut primary = (*primary).clone();
     if let Some(set) = &mut primary.multi_region {
@@ -87,7 +90,7 @@ pub async fn replicate_key(ctx: Ctx, req: ReplicateKeyRequest) -> Result<Replica
     txn.commit().await?;
     tracing::info!(key_id = %replica.id, region = %replica.scope.region, "replicated key");
     Ok(ReplicateKeyResponse {
-        replica_policy: replica.policy.clone(),
+        replica_policy: replica.policy.to_string(),
         replica_tags: (!replica.tags.is_empty()).then(|| replica.tags.clone()),
         replica_key_metadata: Metadata(replica),
     })
@@ -119,7 +122,8 @@ pub async fn update_primary_region(ctx: Ctx, req: UpdatePrimaryRegionRequest) ->
         .ok_or_else(|| {
             KmsError::not_found(format!(
                 "The multi-Region key {} has no replica in {}.",
-                primary.arn, req.primary_region
+                primary.arn(),
+                req.primary_region
             ))
         })?;
     state::check(Operation::UpdatePrimaryRegion, &replica)?;
@@ -134,7 +138,7 @@ pub async fn update_primary_region(ctx: Ctx, req: UpdatePrimaryRegionRequest) ->
     // The new primary first: the old one (now a replica) takes the set from it.
     for member in [&replica, &primary] {
         let mut member = (**member).clone();
-        member.multi_region = Some(set.clone());
+        member.multi_region = Some(Box::new(set.clone()));
         member.state = KeyState::Updating;
         member.settles = settles;
         txn.save_key(member);

@@ -41,7 +41,7 @@ pub async fn get_key_policy(ctx: Ctx, req: GetKeyPolicyRequest) -> Result<GetKey
     let key = ctx.svc.resolve_key_only(&ctx.scope, &req.key_id)?;
     require_default_name(req.policy_name.as_deref())?;
     Ok(GetKeyPolicyResponse {
-        policy: key.policy.clone(),
+        policy: key.policy.to_string(),
         policy_name: DEFAULT_POLICY_NAME,
     })
 }
@@ -63,7 +63,7 @@ pub async fn put_key_policy(ctx: Ctx, req: PutKeyPolicyRequest) -> Result<Empty>
             &policy,
             lockout_check(&key.scope, req.bypass_policy_lockout_safety_check),
         )?;
-        key.policy = policy;
+        key.policy = policy.into();
         Ok(())
     })
     .await?;

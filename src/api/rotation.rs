@@ -121,7 +121,7 @@ pub async fn get_key_rotation_status(
         )
     });
     Ok(GetKeyRotationStatusResponse {
-        key_id: key.arn.clone(),
+        key_id: key.arn(),
         key_rotation_enabled: rotation.is_some(),
         rotation_period_in_days: rotation.map(|r| r.period_days),
         next_rotation_date: rotation.map(|r| r.next),
@@ -155,7 +155,7 @@ pub async fn rotate_key_on_demand(
                 ErrorCode::LimitExceeded,
                 format!(
                     "The on-demand rotations limit has been reached for the given keyId. No more on-demand rotations can be performed for this key: {}",
-                    key.arn
+                    key.arn()
                 ),
             ));
         }
@@ -171,9 +171,7 @@ pub async fn rotate_key_on_demand(
         Ok(())
     })
     .await?;
-    Ok(RotateKeyOnDemandResponse {
-        key_id: key.arn.clone(),
-    })
+    Ok(RotateKeyOnDemandResponse { key_id: key.arn() })
 }
 
 /// Removes and returns the imported material waiting for rotation.
@@ -185,7 +183,7 @@ fn take_pending(key: &mut Key) -> Result<Material> {
         .ok_or_else(|| {
             KmsError::invalid_state(format!(
                 "No available key material pending rotation for the key: {}.",
-                key.arn
+                key.arn()
             ))
         })?;
     Ok(key.materials.remove(pending))

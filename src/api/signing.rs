@@ -83,10 +83,10 @@ pub async fn sign(ctx: Ctx, req: SignRequest) -> Result<SignResponse> {
     usage::dry_run(req.dry_run)?;
     let signature = usage::current_key(&key)?
         .sign(req.signing_algorithm, message)
-        .ok_or_else(|| KmsError::internal(format!("{} cannot sign", key.arn)))?;
+        .ok_or_else(|| KmsError::internal(format!("{} cannot sign", key.arn())))?;
     ctx.used(&key, Operation::Sign);
     Ok(SignResponse {
-        key_id: key.arn.clone(),
+        key_id: key.arn(),
         signature: Base64(signature),
         signing_algorithm: req.signing_algorithm,
     })
@@ -127,7 +127,7 @@ pub async fn verify(ctx: Ctx, req: VerifyRequest) -> Result<VerifyResponse> {
     }
     ctx.used(&key, Operation::Verify);
     Ok(VerifyResponse {
-        key_id: key.arn.clone(),
+        key_id: key.arn(),
         signature_valid: true,
         signing_algorithm: req.signing_algorithm,
     })
@@ -162,16 +162,17 @@ pub async fn get_public_key(ctx: Ctx, req: GetPublicKeyRequest) -> Result<GetPub
     if !key.spec.is_asymmetric() {
         return Err(KmsError::unsupported(format!(
             "{} key spec is {} which is not valid for GetPublicKey.",
-            key.arn, key.spec
+            key.arn(),
+            key.spec
         )));
     }
     let public_key = key
         .current_material()
         .and_then(|m| m.public_key())
-        .ok_or_else(|| KmsError::internal(format!("{} has no key material", key.arn)))?;
+        .ok_or_else(|| KmsError::internal(format!("{} has no key material", key.arn())))?;
     let algorithms = key.algorithms();
     Ok(GetPublicKeyResponse {
-        key_id: key.arn.clone(),
+        key_id: key.arn(),
         public_key: Base64(public_key.to_vec()),
         customer_master_key_spec: key.spec.customer_master_key_spec(),
         key_spec: key.spec,

@@ -14,7 +14,7 @@ pub fn check(key: &Key, op: Operation, usage: KeyUsage) -> Result<()> {
             ErrorCode::InvalidKeyUsage,
             format!(
                 "{} key usage is {} which is not valid for {}.",
-                key.arn,
+                key.arn(),
                 key.usage,
                 op.name()
             ),
@@ -31,7 +31,7 @@ pub fn check_symmetric(key: &Key, op: Operation) -> Result<()> {
             ErrorCode::InvalidKeyUsage,
             format!(
                 "{} key KeySpec is {} which is not valid for {}.",
-                key.arn,
+                key.arn(),
                 key.spec,
                 op.name()
             ),
@@ -45,7 +45,8 @@ pub fn check_symmetric(key: &Key, op: Operation) -> Result<()> {
 pub fn wrong_origin(key: &Key) -> KmsError {
     KmsError::unsupported(format!(
         "{} origin is {} which is not valid for this operation.",
-        key.arn, key.origin
+        key.arn(),
+        key.origin
     ))
 }
 
@@ -65,7 +66,7 @@ pub fn incompatible(algorithm: impl std::fmt::Display, key: &Key) -> KmsError {
 pub fn current_key(key: &Key) -> Result<&SecretKey> {
     key.current_material()
         .and_then(|m| m.key())
-        .ok_or_else(|| KmsError::internal(format!("{} has no key material", key.arn)))
+        .ok_or_else(|| KmsError::internal(format!("{} has no key material", key.arn())))
 }
 
 /// The DryRun answer once every check passed.

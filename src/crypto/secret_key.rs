@@ -57,14 +57,15 @@ impl Sm2Key {
 }
 
 pub enum SecretKey {
-    Aes(Box<AesKey>),
+    /// Only the key bytes: the schedule is expanded per operation (see `AesKey`).
+    Aes(AesKey),
     Hmac(Box<HmacKey>),
     Rsa(Box<RsaKey>),
-    P256(p256::ecdsa::SigningKey),
-    P384(p384::ecdsa::SigningKey),
-    P521(p521::ecdsa::SigningKey),
-    K256(k256::ecdsa::SigningKey),
-    Ed25519(ed25519_dalek::SigningKey),
+    P256(Box<p256::ecdsa::SigningKey>),
+    P384(Box<p384::ecdsa::SigningKey>),
+    P521(Box<p521::ecdsa::SigningKey>),
+    K256(Box<k256::ecdsa::SigningKey>),
+    Ed25519(Box<ed25519_dalek::SigningKey>),
     MlDsa44(Box<ml_dsa::SigningKey<MlDsa44>>),
     MlDsa65(Box<ml_dsa::SigningKey<MlDsa65>>),
     MlDsa87(Box<ml_dsa::SigningKey<MlDsa87>>),
@@ -83,7 +84,7 @@ impl SecretKey {
     pub fn generate(spec: KeySpec) -> Self {
         let mut rng = rand::rng();
         match spec {
-            KeySpec::SymmetricDefault => SecretKey::Aes(Box::new(AesKey::generate())),
+            KeySpec::SymmetricDefault => SecretKey::Aes(AesKey::generate()),
             KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
                 SecretKey::Hmac(Box::new(HmacKey::generate(spec)))
             }
@@ -91,20 +92,20 @@ impl SecretKey {
                 let bits = spec.rsa_bits().unwrap_or(2048);
                 SecretKey::Rsa(Box::new(RsaKey::new(generate_rsa(bits))))
             }
-            KeySpec::EccNistP256 => {
-                SecretKey::P256(p256::ecdsa::SigningKey::generate_from_rng(&mut rng))
-            }
-            KeySpec::EccNistP384 => {
-                SecretKey::P384(p384::ecdsa::SigningKey::generate_from_rng(&mut rng))
-            }
-            KeySpec::EccNistP521 => {
-                SecretKey::P521(p521::ecdsa::SigningKey::generate_from_rng(&mut rng))
-            }
-            KeySpec::EccSecgP256k1 => {
-                SecretKey::K256(k256::ecdsa::SigningKey::generate_from_rng(&mut rng))
-            }
+            KeySpec::EccNistP256 => SecretKey::P256(Box::new(
+                p256::ecdsa::SigningKey::generate_from_rng(&mut rng),
+            )),
+            KeySpec::EccNistP384 => SecretKey::P384(Box::new(
+                p384::ecdsa::SigningKey::generate_from_rng(&mut rng),
+            )),
+            KeySpec::EccNistP521 => SecretKey::P521(Box::new(
+                p521::ecdsa::SigningKey::generate_from_rng(&mut rng),
+            )),
+            KeySpec::EccSecgP256k1 => SecretKey::K256(Box::new(
+                k256::ecdsa::SigningKey::generate_from_rng(&mut rng),
+            )),
             KeySpec::EccNistEdwards25519 => {
-                SecretKey::Ed25519(ed25519_dalek::SigningKey::generate(&mut rng))
+                SecretKey::Ed25519(Box::new(ed25519_dalek::SigningKey::generate(&mut rng)))
             }
             KeySpec::MlDsa44 => SecretKey::MlDsa44(Box::new(ml_dsa_key(&mut rng))),
             KeySpec::MlDsa65 => SecretKey::MlDsa65(Box::new(ml_dsa_key(&mut rng))),
@@ -120,9 +121,9 @@ impl SecretKey {
     pub fn from_storage(spec: KeySpec, bytes: &[u8]) -> Result<Self, &'static str> {
         const BAD: &str = "stored key material does not match its key spec";
         Ok(match spec {
-            KeySpec::SymmetricDefault => SecretKey::Aes(Box::new(
-                AesKey::from_bytes(Secret::new(bytes.to_vec())).ok_or(BAD)?,
-            )),
+            KeySpec::SymmetricDefault => {
+                SecretKey::Aes(AesKey::from_bytes(Secret::new(bytes.to_vec())).ok_or(BAD)?)
+            }
             KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
                 SecretKey::Hmac(Box::new(
                     HmacKey::new(spec, Secret::new(bytes.to_vec())).ok_or(BAD)?,
@@ -136,21 +137,21 @@ impl SecretKey {
                 }
                 SecretKey::Rsa(Box::new(RsaKey::new(key)))
             }
-            KeySpec::EccNistP256 => {
-                SecretKey::P256(p256::ecdsa::SigningKey::from_pkcs8_der(bytes).map_err(|_| BAD)?)
-            }
-            KeySpec::EccNistP384 => {
-                SecretKey::P384(p384::ecdsa::SigningKey::from_pkcs8_der(bytes).map_err(|_| BAD)?)
-            }
-            KeySpec::EccNistP521 => {
-                SecretKey::P521(p521::ecdsa::SigningKey::from_pkcs8_der(bytes).map_err(|_| BAD)?)
-            }
-            KeySpec::EccSecgP256k1 => {
-                SecretKey::K256(k256::ecdsa::SigningKey::from_pkcs8_der(bytes).map_err(|_| BAD)?)
-            }
-            KeySpec::EccNistEdwards25519 => SecretKey::Ed25519(
+            KeySpec::EccNistP256 => SecretKey::P256(Box::new(
+                p256::ecdsa::SigningKey::from_pkcs8_der(bytes).map_err(|_| BAD)?,
+            )),
+            KeySpec::EccNistP384 => SecretKey::P384(Box::new(
+                p384::ecdsa::SigningKey::from_pkcs8_der(bytes).map_err(|_| BAD)?,
+            )),
+            KeySpec::EccNistP521 => SecretKey::P521(Box::new(
+                p521::ecdsa::SigningKey::from_pkcs8_der(bytes).map_err(|_| BAD)?,
+            )),
+            KeySpec::EccSecgP256k1 => SecretKey::K256(Box::new(
+                k256::ecdsa::SigningKey::from_pkcs8_der(bytes).map_err(|_| BAD)?,
+            )),
+            KeySpec::EccNistEdwards25519 => SecretKey::Ed25519(Box::new(
                 ed25519_dalek::SigningKey::from_pkcs8_der(bytes).map_err(|_| BAD)?,
-            ),
+            )),
             KeySpec::MlDsa44 => SecretKey::MlDsa44(Box::new(
                 ml_dsa::SigningKey::from_pkcs8_der(bytes).map_err(|_| BAD)?,
             )),

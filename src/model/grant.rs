@@ -65,20 +65,16 @@ const NONCE_LEN: usize = 16;
 
 impl GrantToken {
     pub fn encode(&self) -> String {
-        use base64::Engine;
         let mut bytes = vec![TOKEN_VERSION];
         bytes.extend(crate::crypto::unhex(&self.grant_id).unwrap_or_default());
         bytes.extend(crate::crypto::random_array::<NONCE_LEN>());
         bytes.extend_from_slice(self.key_arn.as_bytes());
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+        base64_simd::URL_SAFE_NO_PAD.encode_to_string(bytes)
     }
 
     /// `None` for anything that is not a token trent issued.
     pub fn decode(token: &str) -> Option<Self> {
-        use base64::Engine;
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(token)
-            .ok()?;
+        let bytes = base64_simd::URL_SAFE_NO_PAD.decode_to_vec(token).ok()?;
         let (&version, rest) = bytes.split_first()?;
         if version != TOKEN_VERSION || rest.len() <= 32 + NONCE_LEN {
             return None;

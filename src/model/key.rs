@@ -1,5 +1,7 @@
 //! A KMS key as trent holds it, and the `KeyMetadata` AWS reports for it.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::custom_key_store::StoreLink;
@@ -26,7 +28,6 @@ pub struct Tag {
 pub struct Key {
     pub scope: Scope,
     pub id: String,
-    pub arn: String,
     pub created_at: Timestamp,
     pub description: String,
     pub state: KeyState,
@@ -37,8 +38,9 @@ pub struct Key {
     pub origin: Origin,
     pub manager: KeyManager,
     /// The multi-Region key set this key belongs to, if any.
-    pub multi_region: Option<MultiRegion>,
-    pub policy: String,
+    pub multi_region: Option<Box<MultiRegion>>,
+    /// Shared by the keys whose policy documents are the same (most keep the default).
+    pub policy: Arc<str>,
     /// In the order they were first added.
     pub tags: Vec<Tag>,
     /// Every material this key has had, oldest first; one is current once it has any.
@@ -48,7 +50,7 @@ pub struct Key {
     /// While Creating or Updating: when the key settles, and in which state.
     pub settles: Option<(Timestamp, KeyState)>,
     /// The custom key store that holds the key, if any.
-    pub custom_key_store: Option<StoreLink>,
+    pub custom_key_store: Option<Box<StoreLink>>,
 }
 
 /// Automatic rotation settings: every `period_days`, the next one at `next`.
@@ -68,6 +70,12 @@ impl Key {
             }
             (_, state) => state,
         }
+    }
+
+    /// The key's ARN, made when asked for: every key is in memory, and an ARN per key
+    /// held there would cost more than making it for the answers that carry it.
+    pub fn arn(&self) -> String {
+        self.scope.key_arn(&self.id)
     }
 
     /// A key whose deletion date has passed no longer exists, even before the sweeper runs.
@@ -129,7 +137,7 @@ impl Key {
         KeyMetadata {
             aws_account_id: &self.scope.account,
             key_id: &self.id,
-            arn: &self.arn,
+            arn: self.arn(),
             creation_date: self.created_at,
             enabled: self.status() == KeyState::Enabled,
             description: &self.description,
@@ -172,7 +180,7 @@ impl Key {
             cloud_hsm_cluster_id: self
                 .custom_key_store
                 .as_ref()
-                .and_then(StoreLink::cloud_hsm_cluster_id),
+                .and_then(|l| l.cloud_hsm_cluster_id()),
             xks_key_configuration: self
                 .custom_key_store
                 .as_ref()
@@ -205,7 +213,7 @@ pub struct KeyMetadata<'a> {
     #[serde(rename = "AWSAccountId")]
     aws_account_id: &'a str,
     key_id: &'a str,
-    arn: &'a str,
+    arn: String,
     creation_date: Timestamp,
     enabled: bool,
     description: &'a str,
@@ -271,7 +279,6 @@ impl Key {
     /// A customer's symmetric key without material, for unit tests.
     pub fn for_test(scope: &Scope, id: &str, state: KeyState) -> Self {
         Self {
-            arn: scope.key_arn(id),
             scope: scope.clone(),
             id: id.to_owned(),
             created_at: Timestamp(0),
@@ -284,7 +291,7 @@ impl Key {
             origin: Origin::AwsKms,
             manager: KeyManager::Customer,
             multi_region: None,
-            policy: String::new(),
+            policy: Arc::from(""),
             tags: Vec::new(),
             materials: Vec::new(),
             rotation: None,

@@ -72,7 +72,6 @@ pub const SETTLE_MS: i64 = 1_000;
 pub fn new_replica(primary: &Key, region: &str, now: Timestamp) -> Key {
     let scope = crate::model::Scope::new(primary.scope.account.clone(), region);
     let mut replica = primary.clone();
-    replica.arn = scope.key_arn(&primary.id);
     replica.scope = scope;
     replica.created_at = now;
     replica.description = String::new();

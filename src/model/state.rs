@@ -120,13 +120,13 @@ pub fn check(op: Operation, key: &Key) -> Result<()> {
                 key.scope.partition(),
                 key.scope.account,
                 op.name(),
-                key.arn,
+                key.arn(),
                 op.name()
             ),
         ));
     }
     let state = key.status();
-    let invalid = || KmsError::invalid_state(format!("{} is {}.", key.arn, state.phrase()));
+    let invalid = || KmsError::invalid_state(format!("{} is {}.", key.arn(), state.phrase()));
     match (rule(op), state) {
         (Rule::Any | Rule::NoKey, _) => Ok(()),
         (Rule::Use, Enabled | Updating) | (Rule::Replicate, Enabled) => Ok(()),
@@ -136,7 +136,7 @@ pub fn check(op: Operation, key: &Key) -> Result<()> {
             Disabled,
         ) => Err(KmsError::new(
             ErrorCode::Disabled,
-            format!("{} is disabled.", key.arn),
+            format!("{} is disabled.", key.arn()),
         )),
         // A key in a disconnected custom key store: enabling or disabling it succeeds and
         // takes effect when the store is connected again.
@@ -147,7 +147,7 @@ pub fn check(op: Operation, key: &Key) -> Result<()> {
         (Rule::CancelDeletion, PendingDeletion | PendingReplicaDeletion) => Ok(()),
         (Rule::CancelDeletion, _) => Err(KmsError::invalid_state(format!(
             "{} is not pending deletion.",
-            key.arn
+            key.arn()
         ))),
         (Rule::Manage, Enabled | Disabled | PendingImport | Unavailable | Creating | Updating) => {
             Ok(())
@@ -256,7 +256,7 @@ mod tests {
 
     #[test]
     fn messages_name_the_key_arn() {
-        let arn = key(KeyState::Disabled).arn;
+        let arn = key(KeyState::Disabled).arn();
         let err = check(Operation::Encrypt, &key(KeyState::Disabled)).unwrap_err();
         assert_eq!(err.message, format!("{arn} is disabled."));
         let err = check(Operation::Encrypt, &key(KeyState::PendingDeletion)).unwrap_err();

@@ -7,12 +7,13 @@ pub mod scope;
 
 use std::sync::Arc;
 
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use zeroize::Zeroizing;
 
 use crate::error::{ErrorCode, KmsError, Result};
 use crate::model::Operation;
@@ -50,7 +51,9 @@ pub async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: B
             .await
             .inspect_err(|_| close = true)?;
         let op = op.clone()?;
-        let body = parse(&body)?;
+        let parsed = parse(&body);
+        wipe(body);
+        let body = parsed?;
         if logged {
             key_id = body.get("KeyId").and_then(Value::as_str).map(str::to_owned);
         }
@@ -182,10 +185,19 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes>
     })
 }
 
-fn respond(request_id: &str, result: Result<Vec<u8>>) -> Response {
+/// Wipes a request body once parsed (it may hold a plaintext), when trent holds its only
+/// reference; a body that shares hyper's read buffer is hyper's to reuse.
+fn wipe(body: Bytes) {
+    if let Ok(mut bytes) = body.try_into_mut() {
+        zeroize::Zeroize::zeroize(&mut bytes[..]);
+    }
+}
+
+/// The answer: a response body (wiped once sent: it may hold a plaintext) or the error's.
+fn respond(request_id: &str, result: Result<Zeroizing<Vec<u8>>>) -> Response {
     let (status, body) = match result {
-        Ok(body) => (axum::http::StatusCode::OK, body),
-        Err(e) => (e.code.status(), error_body(&e)),
+        Ok(body) => (axum::http::StatusCode::OK, Bytes::from_owner(body)),
+        Err(e) => (e.code.status(), Bytes::from(error_body(&e))),
     };
     let mut response = (status, body).into_response();
     let h = response.headers_mut();

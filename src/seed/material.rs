@@ -1,8 +1,7 @@
 //! Key material as seed files write it: bytes in hex or base64 for symmetric and HMAC
 //! keys, private keys as PEM (PKCS#8, SEC1 `EC PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`).
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64_simd::STANDARD;
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::EncodePrivateKey;
 use sha2::{Digest, Sha256};
@@ -21,7 +20,7 @@ pub fn decode_bytes(text: &str) -> Result<Secret, String> {
         return Ok(Secret::new(bytes));
     }
     STANDARD
-        .decode(text)
+        .decode_to_vec(text)
         .map(Secret::new)
         .map_err(|_| "key material is neither hex nor base64".to_owned())
 }
@@ -159,7 +158,7 @@ mod tests {
     fn hex_and_base64_material() {
         let hex = decode_bytes(&"ab".repeat(32)).unwrap();
         assert_eq!(hex.expose(), &[0xab; 32]);
-        let b64 = decode_bytes(&STANDARD.encode([7u8; 32])).unwrap();
+        let b64 = decode_bytes(&STANDARD.encode_to_string([7u8; 32])).unwrap();
         assert_eq!(b64.expose(), &[7; 32]);
         assert!(decode_bytes("not material!").is_err());
         assert!(symmetric_key(KeySpec::SymmetricDefault, &Secret::new(vec![0; 16])).is_err());

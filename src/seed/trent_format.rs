@@ -28,8 +28,7 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64_simd::STANDARD;
 use serde::{Deserialize, Serialize};
 use serde_saphyr::Spanned;
 
@@ -248,7 +247,7 @@ pub fn export(partitions: &[Snapshot]) -> String {
                     .filter_map(|m| {
                         m.key().map(|k: &SecretKey| MaterialEntry::WithId {
                             id: m.id_hex(),
-                            bytes: STANDARD.encode(k.to_storage().expose()),
+                            bytes: STANDARD.encode_to_string(k.to_storage().expose()),
                         })
                     })
                     .collect();
@@ -267,7 +266,7 @@ pub fn export(partitions: &[Snapshot]) -> String {
                     .iter()
                     .map(|t| (t.tag_key.clone(), t.tag_value.clone()))
                     .collect(),
-                policy: key.policy.clone(),
+                policy: key.policy.to_string(),
                 aliases: aliases
                     .iter()
                     .filter(|a| a.target_key_id == key.id)

@@ -2,16 +2,19 @@
 //! committed transaction (all of a request's changes, in [`apply`]), so a write the
 //! caller acknowledges survives `kill -9`, and a crash never leaves half of it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::ffi::{CStr, c_int};
 use std::path::Path;
+use std::sync::Arc;
 
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqliteLockingMode, SqlitePool, SqlitePoolOptions,
-    SqliteRow, SqliteSynchronous,
+    SqliteSynchronous,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Row as _, Sqlite, Transaction};
 
 use super::Alias;
+use super::bulk::{Db, Row, Rows};
 use crate::BoxError;
 use crate::clock::Timestamp;
 use crate::crypto::{Material, SecretKey};
@@ -66,161 +69,199 @@ pub async fn open(data_dir: Option<&Path>) -> Result<SqlitePool, BoxError> {
     Ok(pool)
 }
 
-/// Everything stored, for filling the cache at start-up.
-pub async fn load(pool: &SqlitePool) -> Result<(Vec<Key>, Vec<(Scope, Alias)>), BoxError> {
-    let mut keys: HashMap<(String, String, String), Key> = HashMap::new();
-    for row in sqlx::query("SELECT * FROM keys").fetch_all(pool).await? {
-        let key = key_from_row(&row)?;
-        keys.insert(
-            (
-                key.scope.account.clone(),
-                key.scope.region.clone(),
-                key.id.clone(),
-            ),
-            key,
-        );
+/// The columns start-up reads of each table, in order. Each is one scan in storage order
+/// (an ORDER BY would walk an index and look every row up).
+const KEYS: &CStr = c"SELECT account, region, key_id, created_at, description, state,
+    deletion_date, pending_window_days, key_spec, key_usage, origin, key_manager, policy,
+    primary_region, replica_regions, custom_key_store_id, xks_key_id, settles_at, settles_to,
+    rotation_period_days, next_rotation FROM keys";
+const MATERIALS: &CStr = c"SELECT account, region, key_id, seq, material_id, kind, material,
+    created_at, state, rotation_type, rotated_at, valid_to, description FROM key_material";
+const TAGS: &CStr = c"SELECT account, region, key_id, position, tag_key, tag_value FROM tags";
+const ALIASES: &CStr =
+    c"SELECT account, region, alias_name, target_key_id, created_at, updated_at FROM aliases";
+
+/// Every key (with its material and tags) and alias, for filling the cache at start-up:
+/// one pass over each table, straight from SQLite (see `bulk`).
+pub async fn load(pool: &SqlitePool) -> Result<Loaded, BoxError> {
+    let mut connection = pool.acquire().await?;
+    let mut handle = connection.lock_handle().await?;
+    let db = handle.as_raw_handle();
+    let mut policies = HashSet::new();
+    // Vectors sized once: a growing one would leave its earlier buffers in the heap.
+    let mut keys = Vec::with_capacity(count(db, c"SELECT count(*) FROM keys")?);
+    let mut rows = Rows::prepare(db, KEYS)?;
+    while let Some(row) = rows.next()? {
+        keys.push(key_from_row(&row, &mut policies)?);
     }
-    let materials = sqlx::query("SELECT * FROM key_material ORDER BY seq")
-        .fetch_all(pool)
-        .await?;
-    for row in materials {
-        let material = material_from_row(&row)?;
-        if let Some(key) = keys.get_mut(&owner(&row)?) {
-            key.materials.push(material);
+    // Material and tags, each with its key's place in `keys` and its own order there.
+    let mut materials = Vec::with_capacity(count(db, c"SELECT count(*) FROM key_material")?);
+    let mut tags = Vec::with_capacity(count(db, c"SELECT count(*) FROM tags")?);
+    {
+        let index: HashMap<(&str, &str, &str), usize> = keys
+            .iter()
+            .enumerate()
+            .map(|(at, k)| {
+                (
+                    (
+                        k.scope.account.as_str(),
+                        k.scope.region.as_str(),
+                        k.id.as_str(),
+                    ),
+                    at,
+                )
+            })
+            .collect();
+        let owner = |row: &Row| -> Result<Option<(usize, i64)>, BoxError> {
+            let at = index.get(&(row.str(0)?, row.str(1)?, row.str(2)?));
+            Ok(at.map(|&at| (at, row.int(3).unwrap_or_default())))
+        };
+        let mut rows = Rows::prepare(db, MATERIALS)?;
+        while let Some(row) = rows.next()? {
+            if let Some(place) = owner(&row)? {
+                materials.push((place, material_from_row(&row)?));
+            }
+        }
+        let mut rows = Rows::prepare(db, TAGS)?;
+        while let Some(row) = rows.next()? {
+            if let Some(place) = owner(&row)? {
+                let (tag_key, tag_value) = (row.str(4)?.to_owned(), row.str(5)?.to_owned());
+                tags.push((place, Tag { tag_key, tag_value }));
+            }
         }
     }
-    let tags = sqlx::query("SELECT * FROM tags ORDER BY position")
-        .fetch_all(pool)
-        .await?;
-    for row in tags {
-        if let Some(key) = keys.get_mut(&owner(&row)?) {
-            key.tags.push(Tag {
-                tag_key: row.try_get("tag_key")?,
-                tag_value: row.try_get("tag_value")?,
-            });
-        }
+    materials.sort_unstable_by_key(|(place, _)| *place);
+    for ((at, _), material) in materials {
+        keys[at].materials.push(material);
+    }
+    tags.sort_unstable_by_key(|(place, _)| *place);
+    for ((at, _), tag) in tags {
+        keys[at].tags.push(tag);
     }
     let mut aliases = Vec::new();
-    for row in sqlx::query("SELECT * FROM aliases").fetch_all(pool).await? {
+    let mut rows = Rows::prepare(db, ALIASES)?;
+    while let Some(row) = rows.next()? {
         aliases.push((
-            Scope::new(
-                row.try_get::<String, _>("account")?,
-                row.try_get::<String, _>("region")?,
-            ),
+            Scope::new(row.str(0)?, row.str(1)?),
             Alias {
-                name: row.try_get("alias_name")?,
-                target_key_id: row.try_get("target_key_id")?,
-                created_at: Timestamp(row.try_get("created_at")?),
-                updated_at: Timestamp(row.try_get("updated_at")?),
+                name: row.str(2)?.to_owned(),
+                target_key_id: row.str(3)?.to_owned(),
+                created_at: Timestamp(int(&row, 4)?),
+                updated_at: Timestamp(int(&row, 5)?),
             },
         ));
     }
-    Ok((keys.into_values().collect(), aliases))
+    Ok(Loaded {
+        keys,
+        aliases,
+        policies,
+    })
 }
 
-fn owner(row: &SqliteRow) -> Result<(String, String, String), sqlx::Error> {
-    Ok((
-        row.try_get("account")?,
-        row.try_get("region")?,
-        row.try_get("key_id")?,
-    ))
+/// What [`load`] reads.
+pub struct Loaded {
+    pub keys: Vec<Key>,
+    pub aliases: Vec<(Scope, Alias)>,
+    /// The distinct policy documents, each shared by the keys that hold it.
+    pub policies: HashSet<Arc<str>>,
 }
 
-fn parse<T>(value: String, f: fn(&str) -> Option<T>) -> Result<T, BoxError> {
-    f(&value).ok_or_else(|| format!("unknown stored value {value:?}").into())
+fn count(db: Db, sql: &CStr) -> Result<usize, BoxError> {
+    let mut rows = Rows::prepare(db, sql)?;
+    let count = rows.next()?.and_then(|row| row.int(0)).unwrap_or_default();
+    Ok(usize::try_from(count)?)
+}
+
+fn int(row: &Row, column: c_int) -> Result<i64, BoxError> {
+    row.int(column)
+        .ok_or_else(|| format!("column {column} is NULL").into())
+}
+
+fn parse<T>(value: &str, f: fn(&str) -> Option<T>) -> Result<T, BoxError> {
+    f(value).ok_or_else(|| format!("unknown stored value {value:?}").into())
 }
 
 /// A material entry, its key parsed once here so that no request parses it again.
-fn material_from_row(row: &SqliteRow) -> Result<Material, BoxError> {
-    let id: Vec<u8> = row.try_get("material_id")?;
-    let id: [u8; 32] = id.try_into().map_err(|_| "bad material id")?;
-    let kind = parse(row.try_get("kind")?, KeySpec::parse)?;
-    let bytes: Option<Vec<u8>> = row.try_get("material")?;
-    let key = match bytes {
-        Some(bytes) => {
-            let bytes = zeroize::Zeroizing::new(bytes);
-            Some(SecretKey::from_storage(kind, &bytes)?)
-        }
+fn material_from_row(row: &Row) -> Result<Material, BoxError> {
+    let id: [u8; 32] = row
+        .blob(4)
+        .and_then(|id| id.try_into().ok())
+        .ok_or("bad material id")?;
+    let kind = parse(row.str(5)?, KeySpec::parse)?;
+    let key = match row.blob(6) {
+        Some(bytes) => Some(SecretKey::from_storage(kind, bytes)?),
         None => None,
     };
     let mut material = Material::from_parts(
         id,
-        Timestamp(row.try_get("created_at")?),
-        parse(row.try_get("state")?, MaterialState::parse)?,
+        Timestamp(int(row, 7)?),
+        parse(row.str(8)?, MaterialState::parse)?,
         key,
     );
-    let rotation_type: Option<String> = row.try_get("rotation_type")?;
-    let rotated_at: Option<i64> = row.try_get("rotated_at")?;
-    if let (Some(kind), Some(at)) = (rotation_type, rotated_at) {
+    if let (Some(kind), Some(at)) = (row.text(9)?, row.int(10)) {
         material.rotated = Some((Timestamp(at), parse(kind, RotationType::parse)?));
     }
-    material.valid_to = row.try_get::<Option<i64>, _>("valid_to")?.map(Timestamp);
-    material.description = row.try_get("description")?;
+    material.valid_to = row.int(11).map(Timestamp);
+    material.description = row.text(12)?.map(str::to_owned);
     Ok(material)
 }
 
-fn key_from_row(row: &SqliteRow) -> Result<Key, BoxError> {
-    let scope = Scope::new(
-        row.try_get::<String, _>("account")?,
-        row.try_get::<String, _>("region")?,
-    );
-    let id: String = row.try_get("key_id")?;
+/// A key row without its material and tags. Identical policies share one allocation.
+fn key_from_row(row: &Row, policies: &mut HashSet<Arc<str>>) -> Result<Key, BoxError> {
+    let scope = Scope::new(row.str(0)?, row.str(1)?);
+    let id = row.str(2)?.to_owned();
+    let policy = row.str(12)?;
+    let policy = match policies.get(policy) {
+        Some(shared) => Arc::clone(shared),
+        None => {
+            let shared: Arc<str> = Arc::from(policy);
+            policies.insert(Arc::clone(&shared));
+            shared
+        }
+    };
+    let optional = |column| row.int(column).map(u32::try_from).transpose();
     Ok(Key {
-        arn: scope.key_arn(&id),
-        scope,
-        id,
-        created_at: Timestamp(row.try_get("created_at")?),
-        description: row.try_get("description")?,
-        state: parse(row.try_get("state")?, KeyState::parse)?,
-        deletion_date: row
-            .try_get::<Option<i64>, _>("deletion_date")?
-            .map(Timestamp),
-        pending_window_days: row.try_get::<Option<u32>, _>("pending_window_days")?,
-        spec: parse(row.try_get("key_spec")?, KeySpec::parse)?,
-        usage: parse(row.try_get("key_usage")?, KeyUsage::parse)?,
-        origin: parse(row.try_get("origin")?, Origin::parse)?,
-        manager: parse(row.try_get("key_manager")?, KeyManager::parse)?,
-        multi_region: match row.try_get::<Option<String>, _>("primary_region")? {
-            Some(primary) => Some(MultiRegion {
-                primary,
-                replicas: serde_json::from_str(
-                    &row.try_get::<Option<String>, _>("replica_regions")?
-                        .unwrap_or_default(),
-                )?,
-            }),
+        created_at: Timestamp(int(row, 3)?),
+        description: row.str(4)?.to_owned(),
+        state: parse(row.str(5)?, KeyState::parse)?,
+        deletion_date: row.int(6).map(Timestamp),
+        pending_window_days: optional(7)?,
+        spec: parse(row.str(8)?, KeySpec::parse)?,
+        usage: parse(row.str(9)?, KeyUsage::parse)?,
+        origin: parse(row.str(10)?, Origin::parse)?,
+        manager: parse(row.str(11)?, KeyManager::parse)?,
+        policy,
+        multi_region: match row.text(13)? {
+            Some(primary) => Some(Box::new(MultiRegion {
+                primary: primary.to_owned(),
+                replicas: serde_json::from_str(row.text(14)?.unwrap_or("[]"))?,
+            })),
             None => None,
         },
-        policy: row.try_get("policy")?,
-        tags: Vec::new(),
-        materials: Vec::new(),
         // Tied to its store's connection when the stores are loaded.
-        custom_key_store: row
-            .try_get::<Option<String>, _>("custom_key_store_id")?
-            .map(|store_id| -> Result<StoreLink, sqlx::Error> {
-                Ok(StoreLink {
-                    store_id,
-                    xks_key_id: row.try_get("xks_key_id")?,
-                    shared: Default::default(),
-                })
-            })
-            .transpose()?,
-        settles: match (
-            row.try_get::<Option<i64>, _>("settles_at")?,
-            row.try_get::<Option<String>, _>("settles_to")?,
-        ) {
+        custom_key_store: match row.text(15)? {
+            Some(store_id) => Some(Box::new(StoreLink {
+                store_id: store_id.to_owned(),
+                xks_key_id: row.text(16)?.map(str::to_owned),
+                shared: Default::default(),
+            })),
+            None => None,
+        },
+        settles: match (row.int(17), row.text(18)?) {
             (Some(at), Some(to)) => Some((Timestamp(at), parse(to, KeyState::parse)?)),
             _ => None,
         },
-        rotation: match (
-            row.try_get::<Option<u32>, _>("rotation_period_days")?,
-            row.try_get::<Option<i64>, _>("next_rotation")?,
-        ) {
+        rotation: match (optional(19)?, row.int(20)) {
             (Some(period_days), Some(next)) => Some(AutoRotation {
                 period_days,
                 next: Timestamp(next),
             }),
             _ => None,
         },
+        tags: Vec::new(),
+        materials: Vec::new(),
+        scope,
+        id,
     })
 }
 
@@ -562,7 +603,7 @@ pub async fn load_stores(pool: &SqlitePool) -> Result<Vec<CustomKeyStore>, BoxEr
     {
         let xks = match row.try_get::<Option<String>, _>("xks_connectivity")? {
             Some(connectivity) => Some(XksProxy {
-                connectivity: parse(connectivity, XksProxyConnectivity::parse)?,
+                connectivity: parse(&connectivity, XksProxyConnectivity::parse)?,
                 access_key_id: row.try_get("xks_access_key_id")?,
                 uri_endpoint: row.try_get("xks_uri_endpoint")?,
                 uri_path: row.try_get("xks_uri_path")?,
@@ -587,7 +628,7 @@ pub async fn load_stores(pool: &SqlitePool) -> Result<Vec<CustomKeyStore>, BoxEr
                 row.try_get::<Option<i64>, _>("settles_at")?,
                 row.try_get::<Option<String>, _>("settles_to")?,
             ) {
-                (Some(at), Some(to)) => Some((Timestamp(at), parse(to, ConnectionState::parse)?)),
+                (Some(at), Some(to)) => Some((Timestamp(at), parse(&to, ConnectionState::parse)?)),
                 _ => None,
             },
             created_at: Timestamp(row.try_get("created_at")?),

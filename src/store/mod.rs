@@ -11,6 +11,7 @@
 //! rebuilds it, and each write first applies whatever has fallen due ([`Txn`] sees the
 //! world as it is now).
 
+mod bulk;
 mod db;
 pub mod last_usage;
 
@@ -110,6 +111,8 @@ pub struct Store {
     tracking_start: Timestamp,
     /// Keys the ids of imported material, so that an id reveals nothing of the bytes.
     material_id_key: [u8; 32],
+    /// Every distinct policy document the keys hold (see `share_policy`).
+    policies: std::sync::Mutex<HashSet<Arc<str>>>,
 }
 
 /// One entry of the schedule: an event of a key, the expiry of an import token, or a
@@ -139,8 +142,13 @@ fn store_event(store: &CustomKeyStore) -> Option<(Timestamp, Due)> {
 impl Store {
     /// Opens the database (`None`: in memory only) and loads it into the cache.
     pub async fn open(data_dir: Option<&Path>, clock: Arc<Clock>) -> Result<Self, BoxError> {
+        let started = std::time::Instant::now();
         let db = db::open(data_dir).await?;
-        let (keys, aliases) = db::load(&db).await?;
+        let db::Loaded {
+            keys,
+            aliases,
+            policies,
+        } = db::load(&db).await?;
         let tokens = db::load_tokens(&db).await?;
         let grants = db::load_grants(&db).await?;
         let stores = db::load_stores(&db).await?;
@@ -153,8 +161,13 @@ impl Store {
             let partition = cache.entry(store.scope.clone()).or_default();
             partition.stores.insert(store.id.clone(), Arc::new(store));
         }
+        let mut schedule: BTreeSet<(Timestamp, Due)> = BTreeSet::new();
         for mut key in keys {
-            let partition = cache.entry(key.scope.clone()).or_default();
+            schedule.extend(key_events(&key));
+            if !cache.contains_key(&key.scope) {
+                cache.insert(key.scope.clone(), Partition::default());
+            }
+            let partition = cache.get_mut(&key.scope).expect("inserted above");
             // A key in a custom key store follows its store's connection.
             if let Some(link) = &mut key.custom_key_store
                 && let Some(store) = partition.stores.get(&link.store_id)
@@ -173,11 +186,6 @@ impl Store {
             let at = (grant.key_id.clone(), grant.id.clone());
             partition.grants.insert(at, Arc::new(grant));
         }
-        let mut schedule: BTreeSet<(Timestamp, Due)> = cache
-            .values()
-            .flat_map(|p| p.keys.values())
-            .flat_map(|k| key_events(k))
-            .collect();
         schedule.extend(tokens.iter().map(token_event));
         schedule.extend(
             cache
@@ -186,6 +194,8 @@ impl Store {
                 .filter_map(|s| store_event(s)),
         );
         let tokens = tokens.into_iter().map(|t| (t.id, Arc::new(t))).collect();
+        let keys: usize = cache.values().map(|p| p.keys.len()).sum();
+        tracing::info!(keys, elapsed = ?started.elapsed(), "loaded the store");
         Ok(Self {
             db,
             clock,
@@ -196,6 +206,7 @@ impl Store {
             last_usage,
             tracking_start,
             material_id_key,
+            policies: std::sync::Mutex::new(policies),
         })
     }
 
@@ -229,7 +240,8 @@ impl Store {
 
     /// Stages `key`; for multi-Region keys, with what the set shares taken from the
     /// primary (a replica staged) or given to the replicas (a primary staged).
-    fn stage_key(&self, pending: &mut Vec<Change>, key: Key) -> Arc<Key> {
+    fn stage_key(&self, pending: &mut Vec<Change>, mut key: Key) -> Arc<Key> {
+        key.policy = self.share_policy(&key.policy);
         let account = key.scope.account.clone();
         let member = |region: &str| Scope::new(account.clone(), region);
         let key = match &key.multi_region {
@@ -249,6 +261,19 @@ impl Store {
             }
         }
         key
+    }
+
+    /// The one allocation of this policy document that every key with it shares (most
+    /// keys keep their account's default policy).
+    fn share_policy(&self, policy: &Arc<str>) -> Arc<str> {
+        let mut policies = self.policies.lock().unwrap_or_else(|e| e.into_inner());
+        match policies.get(policy) {
+            Some(shared) => Arc::clone(shared),
+            None => {
+                policies.insert(Arc::clone(policy));
+                Arc::clone(policy)
+            }
+        }
     }
 
     /// Stages the deletion of `key` at `at`; a deleted replica leaves its set.
@@ -514,6 +539,11 @@ impl Store {
     /// after the clock control moves time).
     pub async fn sweep(&self) -> Result<()> {
         self.begin().await?.commit().await?;
+        // Policies no key holds any more.
+        self.policies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|policy| Arc::strong_count(policy) > 1);
         self.last_usage
             .flush(&self.db)
             .await

@@ -125,9 +125,8 @@ async fn a_data_directory_from_trent_0_1_opens_with_everything_intact() {
         .unwrap();
     for c in expected["ciphertexts"].as_array().unwrap() {
         let kms = t.client_for("test", c["region"].as_str().unwrap());
-        use base64::Engine;
-        let blob = base64::engine::general_purpose::STANDARD
-            .decode(c["ciphertext"].as_str().unwrap())
+        let blob = base64_simd::STANDARD
+            .decode_to_vec(c["ciphertext"].as_str().unwrap())
             .unwrap();
         let mut request = kms
             .decrypt()

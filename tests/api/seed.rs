@@ -5,8 +5,7 @@ use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::{
     EncryptionAlgorithmSpec, KeySpec, KeyUsageType, MacAlgorithmSpec, SigningAlgorithmSpec, Tag,
 };
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use base64_simd::STANDARD;
 
 use crate::common::{TestServer, config, describe, err, fresh_dir, public_key, raw, sign, start};
 
@@ -25,7 +24,7 @@ fn fixture(name: &str) -> String {
 
 fn blob(file: &str) -> Blob {
     let text = std::fs::read_to_string(fixture(file)).unwrap();
-    Blob::new(STANDARD.decode(text.trim()).unwrap())
+    Blob::new(STANDARD.decode_to_vec(text.trim()).unwrap())
 }
 
 #[tokio::test]
@@ -217,7 +216,10 @@ async fn localstack_custom_id_and_material_tags() {
     let create = || {
         kms.create_key()
             .tags(tag("_custom_id_", "00000000-1111-4222-8333-444444444444"))
-            .tags(tag("_custom_key_material_", &STANDARD.encode(material)))
+            .tags(tag(
+                "_custom_key_material_",
+                &STANDARD.encode_to_string(material),
+            ))
             .tags(tag("team", "payments"))
             .send()
     };
@@ -250,7 +252,10 @@ async fn localstack_custom_id_and_material_tags() {
     let kms2 = other.client();
     kms2.create_key()
         .tags(tag("_custom_id_", "00000000-1111-4222-8333-444444444444"))
-        .tags(tag("_custom_key_material_", &STANDARD.encode(material)))
+        .tags(tag(
+            "_custom_key_material_",
+            &STANDARD.encode_to_string(material),
+        ))
         .send()
         .await
         .unwrap();
@@ -260,14 +265,17 @@ async fn localstack_custom_id_and_material_tags() {
         .create_key()
         .key_spec(KeySpec::Hmac256)
         .key_usage(KeyUsageType::GenerateVerifyMac)
-        .tags(tag("_custom_key_material_", &STANDARD.encode([1u8; 8])))
+        .tags(tag(
+            "_custom_key_material_",
+            &STANDARD.encode_to_string([1u8; 8]),
+        ))
         .send()
         .await);
     assert_eq!(code, "ValidationException");
     // A private key is longer than a tag value may be: it still works, and an error
     // never quotes it.
     let private = trent::crypto::SecretKey::generate(trent::model::KeySpec::EccNistP521);
-    let encoded = STANDARD.encode(private.to_storage().expose());
+    let encoded = STANDARD.encode_to_string(private.to_storage().expose());
     assert!(encoded.len() > 256);
     let m = kms
         .create_key()
