@@ -11,7 +11,7 @@ use crate::crypto::secret_key::RsaKey;
 use crate::crypto::{Material, SecretKey};
 use crate::error::{KmsError, Result};
 use crate::model::custom_key_store::StoreLink;
-use crate::model::ids::is_aws_managed_alias;
+use crate::model::ids::is_aws_service_alias;
 use crate::model::key::AutoRotation;
 use crate::model::multi_region::MultiRegion;
 use crate::model::{
@@ -67,7 +67,7 @@ impl Service {
                 if let Some(alias) = self.store.alias(scope, &name) {
                     return self.key_by_id(scope, None, &alias.target_key_id);
                 }
-                if is_aws_managed_alias(&name) {
+                if is_aws_service_alias(&name) {
                     return self.aws_managed_key(scope, &name).await;
                 }
                 Err(alias_not_found(scope, &name))

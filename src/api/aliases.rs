@@ -7,7 +7,7 @@ use super::paging::{self, PageInfo};
 use super::{Ctx, Empty};
 use crate::clock::Timestamp;
 use crate::error::{ErrorCode, KmsError, Result};
-use crate::model::ids::{is_alias_name, is_aws_managed_alias};
+use crate::model::ids::{PREDEFINED_AWS_ALIASES, is_alias_name, is_aws_managed_alias};
 use crate::model::state;
 use crate::model::{Operation, Scope};
 use crate::service::alias_not_found;
@@ -123,9 +123,13 @@ pub struct ListAliasesRequest {
 pub struct AliasListEntry {
     alias_name: String,
     alias_arn: String,
-    target_key_id: String,
-    creation_date: Timestamp,
-    last_updated_date: Timestamp,
+    /// The rest is absent for a predefined AWS alias whose key does not exist yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_key_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    creation_date: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_updated_date: Option<Timestamp>,
 }
 
 impl AliasListEntry {
@@ -133,9 +137,19 @@ impl AliasListEntry {
         Self {
             alias_arn: scope.alias_arn(&alias.name),
             alias_name: alias.name,
-            target_key_id: alias.target_key_id,
-            creation_date: alias.created_at,
-            last_updated_date: alias.updated_at,
+            target_key_id: Some(alias.target_key_id),
+            creation_date: Some(alias.created_at),
+            last_updated_date: Some(alias.updated_at),
+        }
+    }
+
+    fn predefined(scope: &Scope, name: &str) -> Self {
+        Self {
+            alias_name: name.to_owned(),
+            alias_arn: scope.alias_arn(name),
+            target_key_id: None,
+            creation_date: None,
+            last_updated_date: None,
         }
     }
 }
@@ -155,12 +169,11 @@ pub async fn list_aliases(ctx: Ctx, req: ListAliasesRequest) -> Result<ListAlias
     };
     let from = paging::marker(req.marker.as_deref(), is_alias_name)?;
     let limit = paging::page_size(req.limit, 50, 100);
-    let (aliases, next) = ctx.svc.store.aliases_from(
-        &ctx.scope,
-        from,
-        target.as_ref().map(|k| k.id.as_str()),
-        limit,
-    );
+    let store = &ctx.svc.store;
+    let Some(target) = target else {
+        return Ok(with_predefined(&ctx.scope, store, from, limit));
+    };
+    let (aliases, next) = store.aliases_from(&ctx.scope, from, Some(&target.id), limit);
     Ok(ListAliasesResponse {
         aliases: aliases
             .into_iter()
@@ -168,4 +181,33 @@ pub async fn list_aliases(ctx: Ctx, req: ListAliasesRequest) -> Result<ListAlias
             .collect(),
         page: PageInfo::new(next),
     })
+}
+
+/// A page of every alias, with AWS's predefined `alias/aws/*` names among them (in name
+/// order) while their keys do not exist. The stored aliases read ahead by as many as
+/// there are predefined names, so the page's first `limit` names are among those read.
+fn with_predefined(
+    scope: &Scope,
+    store: &crate::store::Store,
+    from: &str,
+    limit: usize,
+) -> ListAliasesResponse {
+    let (stored, _) = store.aliases_from(scope, from, None, limit + PREDEFINED_AWS_ALIASES.len());
+    let mut entries: Vec<AliasListEntry> = stored
+        .into_iter()
+        .map(|a| AliasListEntry::new(scope, a))
+        .chain(
+            PREDEFINED_AWS_ALIASES
+                .iter()
+                .filter(|name| **name >= from && store.alias(scope, name).is_none())
+                .map(|name| AliasListEntry::predefined(scope, name)),
+        )
+        .collect();
+    entries.sort_by(|a, b| a.alias_name.cmp(&b.alias_name));
+    let next = entries.get(limit).map(|e| e.alias_name.clone());
+    entries.truncate(limit);
+    ListAliasesResponse {
+        aliases: entries,
+        page: PageInfo::new(next),
+    }
 }

@@ -90,7 +90,13 @@ impl KeyRef {
             if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(invalid());
             }
-            let scope = Some(Scope::new(account, region));
+            let scope = Scope::new(account, region);
+            // The partition must be the region's own (`arn:aws-cn:kms:us-east-1:...`
+            // names nothing).
+            if scope.partition() != partition {
+                return Err(invalid());
+            }
+            let scope = Some(scope);
             if let Some(id) = resource.strip_prefix("key/") {
                 if !is_key_id(id) {
                     return Err(invalid());
@@ -156,9 +162,56 @@ pub fn is_alias_name(s: &str) -> bool {
         .is_some_and(|rest| !rest.is_empty() && is_alias_charset(rest) && !rest.contains(':'))
 }
 
-/// Names under `alias/aws/` belong to AWS managed keys.
+/// Names under `alias/aws/` belong to AWS managed keys: customers cannot create, move
+/// or delete them.
 pub fn is_aws_managed_alias(name: &str) -> bool {
     name.starts_with("alias/aws/")
+}
+
+/// The AWS managed aliases ListAliases shows in every Region before their keys exist
+/// (with no TargetKeyId), sorted.
+pub const PREDEFINED_AWS_ALIASES: [&str; 14] = [
+    "alias/aws/acm",
+    "alias/aws/dynamodb",
+    "alias/aws/ebs",
+    "alias/aws/elasticfilesystem",
+    "alias/aws/es",
+    "alias/aws/glue",
+    "alias/aws/kinesisvideo",
+    "alias/aws/lambda",
+    "alias/aws/rds",
+    "alias/aws/redshift",
+    "alias/aws/s3",
+    "alias/aws/secretsmanager",
+    "alias/aws/ssm",
+    "alias/aws/xray",
+];
+
+/// Other AWS services whose AWS managed key appears when they are first used.
+const OTHER_SERVICE_ALIASES: [&str; 17] = [
+    "alias/aws/backup",
+    "alias/aws/cloud9",
+    "alias/aws/codeartifact",
+    "alias/aws/codecommit",
+    "alias/aws/connect",
+    "alias/aws/dax",
+    "alias/aws/dms",
+    "alias/aws/ecr",
+    "alias/aws/fsx",
+    "alias/aws/kafka",
+    "alias/aws/kinesis",
+    "alias/aws/lightsail",
+    "alias/aws/mq",
+    "alias/aws/sns",
+    "alias/aws/sqs",
+    "alias/aws/timestream",
+    "alias/aws/workspaces",
+];
+
+/// Whether `name` is an AWS service's alias, whose AWS managed key its first use makes.
+/// Any other `alias/aws/` name names nothing.
+pub fn is_aws_service_alias(name: &str) -> bool {
+    PREDEFINED_AWS_ALIASES.contains(&name) || OTHER_SERVICE_ALIASES.contains(&name)
 }
 
 #[cfg(test)]

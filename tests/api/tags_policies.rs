@@ -1,3 +1,4 @@
+use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::Tag;
 
 use crate::common::{create_key, describe, err, spawn};
@@ -101,22 +102,43 @@ async fn alias_rules() {
         .filter_map(|a| a.alias_name())
         .collect();
     assert_eq!(names, ["alias/app", "alias/second"]);
-    let page = kms.list_aliases().limit(2).send().await.unwrap();
-    assert!(page.truncated);
-    let rest = kms
-        .list_aliases()
-        .marker(page.next_marker().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.aliases().len() + rest.aliases().len(), 3);
-    assert!(!rest.truncated);
-    let entry = &rest.aliases()[0];
+    // Pages of 2 over every alias: the customer's and, as on AWS, the predefined AWS
+    // managed aliases (no key yet, so no TargetKeyId or dates), in name order.
+    let mut listed = Vec::new();
+    let mut marker = None;
+    loop {
+        let page = kms
+            .list_aliases()
+            .limit(2)
+            .set_marker(marker)
+            .send()
+            .await
+            .unwrap();
+        assert!(page.aliases().len() <= 2);
+        listed.extend(page.aliases().to_vec());
+        if !page.truncated {
+            break;
+        }
+        marker = page.next_marker().map(str::to_owned);
+    }
+    let names: Vec<_> = listed.iter().filter_map(|a| a.alias_name()).collect();
+    let mut expected = vec!["alias/app", "alias/second", "alias/third"];
+    expected.extend(PREDEFINED);
+    expected.sort();
+    assert_eq!(names, expected);
+    for entry in &listed {
+        let predefined = PREDEFINED.contains(&entry.alias_name().unwrap());
+        assert_eq!(entry.target_key_id().is_none(), predefined);
+        assert_eq!(entry.creation_date().is_none(), predefined);
+        assert_eq!(entry.last_updated_date().is_none(), predefined);
+    }
+    let third = listed
+        .last()
+        .filter(|a| a.alias_name() == Some("alias/third"));
     assert_eq!(
-        entry.alias_arn(),
+        third.and_then(|a| a.alias_arn()),
         Some("arn:aws:kms:us-east-1:111122223333:alias/third")
     );
-    assert!(entry.creation_date().is_some() && entry.last_updated_date().is_some());
 
     kms.delete_alias()
         .alias_name("alias/app")
@@ -139,6 +161,102 @@ async fn alias_rules() {
         .send()
         .await);
     assert_eq!(code, "NotAuthorizedException");
+}
+
+/// What ListAliases shows in a new Region before any AWS service made its key.
+const PREDEFINED: [&str; 14] = [
+    "alias/aws/acm",
+    "alias/aws/dynamodb",
+    "alias/aws/ebs",
+    "alias/aws/elasticfilesystem",
+    "alias/aws/es",
+    "alias/aws/glue",
+    "alias/aws/kinesisvideo",
+    "alias/aws/lambda",
+    "alias/aws/rds",
+    "alias/aws/redshift",
+    "alias/aws/s3",
+    "alias/aws/secretsmanager",
+    "alias/aws/ssm",
+    "alias/aws/xray",
+];
+
+#[tokio::test]
+async fn aws_managed_aliases() {
+    let t = spawn().await;
+    let kms = t.client();
+    let listed = kms.list_aliases().send().await.unwrap();
+    let names: Vec<_> = listed
+        .aliases()
+        .iter()
+        .filter_map(|a| a.alias_name())
+        .collect();
+    assert_eq!(names, PREDEFINED);
+    let ebs = &listed.aliases()[2];
+    assert_eq!(
+        ebs.alias_arn(),
+        Some("arn:aws:kms:us-east-1:111122223333:alias/aws/ebs")
+    );
+    assert!(ebs.target_key_id().is_none());
+    // First use makes the key; the alias then has it, and its dates.
+    let key = kms
+        .describe_key()
+        .key_id("alias/aws/ebs")
+        .send()
+        .await
+        .unwrap();
+    let key_id = key.key_metadata().unwrap().key_id().to_owned();
+    let listed = kms.list_aliases().send().await.unwrap();
+    assert_eq!(listed.aliases().len(), PREDEFINED.len());
+    let ebs = &listed.aliases()[2];
+    assert_eq!(ebs.alias_name(), Some("alias/aws/ebs"));
+    assert_eq!(ebs.target_key_id(), Some(key_id.as_str()));
+    assert!(ebs.creation_date().is_some());
+    // A service alias not predefined makes its key on first use too.
+    kms.encrypt()
+        .key_id("alias/aws/sqs")
+        .plaintext(Blob::new("message"))
+        .send()
+        .await
+        .unwrap();
+    // Any other alias/aws/ name is not found, and makes nothing.
+    for name in [
+        "alias/aws/custom",
+        "arn:aws:kms:us-east-1:111122223333:alias/aws/custom",
+    ] {
+        let (code, message) = err(kms
+            .encrypt()
+            .key_id(name)
+            .plaintext(Blob::new("x"))
+            .send()
+            .await);
+        assert_eq!(code, "NotFoundException");
+        assert_eq!(
+            message,
+            "Alias arn:aws:kms:us-east-1:111122223333:alias/aws/custom is not found."
+        );
+    }
+    let listed = kms.list_aliases().limit(100).send().await.unwrap();
+    let names: Vec<_> = listed
+        .aliases()
+        .iter()
+        .filter_map(|a| a.alias_name())
+        .collect();
+    assert_eq!(names.len(), PREDEFINED.len() + 1);
+    assert!(names.contains(&"alias/aws/sqs") && !names.contains(&"alias/aws/custom"));
+    // Filtered by key, only aliases that have the key.
+    let of_key = kms.list_aliases().key_id(&key_id).send().await.unwrap();
+    let names: Vec<_> = of_key
+        .aliases()
+        .iter()
+        .filter_map(|a| a.alias_name())
+        .collect();
+    assert_eq!(names, ["alias/aws/ebs"]);
+    // An ARN whose partition is not its region's names nothing.
+    let arn = format!("arn:aws-cn:kms:us-east-1:111122223333:key/{key_id}");
+    let (code, message) = err(kms.describe_key().key_id(&arn).send().await);
+    assert_eq!(code, "NotFoundException");
+    assert_eq!(message, format!("Invalid keyId '{arn}'"));
 }
 
 #[tokio::test]
