@@ -11,7 +11,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqliteLockingMode, SqlitePool, SqlitePoolOptions,
     SqliteSynchronous,
 };
-use sqlx::{Row as _, Sqlite, Transaction};
+use sqlx::{Row as _, SqliteConnection};
 
 use super::Alias;
 use super::bulk::{Db, Row, Rows};
@@ -291,32 +291,61 @@ pub async fn load_tokens(pool: &SqlitePool) -> Result<Vec<ImportToken>, BoxError
     Ok(tokens)
 }
 
+/// Runs `body` in one transaction that ends in COMMIT, or in ROLLBACK if anything failed.
+/// trent begins and ends it itself: sqlx's transactions count their depth, and when SQLite
+/// has already rolled a failed transaction back (a full disk makes it), sqlx's ROLLBACK
+/// fails and the count stays up, so the next transaction became a savepoint that nothing
+/// committed: an answered write was lost at the next restart.
+async fn transaction(
+    pool: &SqlitePool,
+    body: impl AsyncFnOnce(&mut SqliteConnection) -> Result<(), sqlx::Error>,
+) -> Result<(), sqlx::Error> {
+    let mut connection = pool.acquire().await?;
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *connection)
+        .await?;
+    let mut result = body(&mut connection).await;
+    if result.is_ok() {
+        result = sqlx::query("COMMIT")
+            .execute(&mut *connection)
+            .await
+            .map(drop);
+    }
+    if result.is_err() {
+        // Nothing to roll back if SQLite did already; that error says nothing new.
+        let _ = sqlx::query("ROLLBACK").execute(&mut *connection).await;
+    }
+    result
+}
+
 /// The changes of one request, committed together or not at all.
 pub async fn apply(pool: &SqlitePool, changes: &[super::Change]) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    for change in changes {
-        match change {
-            super::Change::Key(key) => write_key(&mut tx, key).await?,
-            super::Change::DeleteKey(scope, id) => remove_key(&mut tx, scope, id).await?,
-            super::Change::Alias(scope, alias) => write_alias(&mut tx, scope, alias).await?,
-            super::Change::DeleteAlias(scope, name) => remove_alias(&mut tx, scope, name).await?,
-            super::Change::Token(token) => write_token(&mut tx, token).await?,
-            super::Change::DeleteToken(id) => remove_token(&mut tx, id).await?,
-            super::Change::Grant(grant) => write_grant(&mut tx, grant).await?,
-            super::Change::DeleteGrant(scope, key_id, grant_id) => {
-                remove_grant(&mut tx, scope, key_id, grant_id).await?
-            }
-            super::Change::CustomKeyStore(store) => write_store(&mut tx, store).await?,
-            super::Change::DeleteCustomKeyStore(scope, id) => {
-                remove_store(&mut tx, scope, id).await?
+    transaction(pool, async |tx| {
+        for change in changes {
+            match change {
+                super::Change::Key(key) => write_key(tx, key).await?,
+                super::Change::DeleteKey(scope, id) => remove_key(tx, scope, id).await?,
+                super::Change::Alias(scope, alias) => write_alias(tx, scope, alias).await?,
+                super::Change::DeleteAlias(scope, name) => remove_alias(tx, scope, name).await?,
+                super::Change::Token(token) => write_token(tx, token).await?,
+                super::Change::DeleteToken(id) => remove_token(tx, id).await?,
+                super::Change::Grant(grant) => write_grant(tx, grant).await?,
+                super::Change::DeleteGrant(scope, key_id, grant_id) => {
+                    remove_grant(tx, scope, key_id, grant_id).await?
+                }
+                super::Change::CustomKeyStore(store) => write_store(tx, store).await?,
+                super::Change::DeleteCustomKeyStore(scope, id) => {
+                    remove_store(tx, scope, id).await?
+                }
             }
         }
-    }
-    tx.commit().await
+        Ok(())
+    })
+    .await
 }
 
 /// Writes a key whole: its row, its material entries (replaced), and its tags.
-async fn write_key(tx: &mut Transaction<'_, Sqlite>, key: &Key) -> Result<(), sqlx::Error> {
+async fn write_key(tx: &mut SqliteConnection, key: &Key) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO keys (account, region, key_id, created_at, description, state, deletion_date,
              pending_window_days, key_spec, key_usage, origin, key_manager, multi_region, policy,
@@ -365,7 +394,7 @@ async fn write_key(tx: &mut Transaction<'_, Sqlite>, key: &Key) -> Result<(), sq
             .as_ref()
             .and_then(|l| l.xks_key_id.as_deref()),
     )
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     // Material the key no longer has (deleted while pending rotation, or replaced by a
     // primary's) leaves the database, bytes and all.
@@ -373,7 +402,7 @@ async fn write_key(tx: &mut Transaction<'_, Sqlite>, key: &Key) -> Result<(), sq
         .bind(&key.scope.account)
         .bind(&key.scope.region)
         .bind(&key.id)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     for (seq, material) in key.materials.iter().enumerate() {
         let bytes = material.key().map(SecretKey::to_storage);
@@ -396,18 +425,18 @@ async fn write_key(tx: &mut Transaction<'_, Sqlite>, key: &Key) -> Result<(), sq
         .bind(material.rotated.map(|(at, _)| at.millis()))
         .bind(material.valid_to.map(Timestamp::millis))
         .bind(material.description.as_deref())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     save_tags(tx, key).await
 }
 
-async fn save_tags(tx: &mut Transaction<'_, Sqlite>, key: &Key) -> Result<(), sqlx::Error> {
+async fn save_tags(tx: &mut SqliteConnection, key: &Key) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM tags WHERE account = ? AND region = ? AND key_id = ?")
         .bind(&key.scope.account)
         .bind(&key.scope.region)
         .bind(&key.id)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     for (position, tag) in key.tags.iter().enumerate() {
         sqlx::query(
@@ -420,14 +449,14 @@ async fn save_tags(tx: &mut Transaction<'_, Sqlite>, key: &Key) -> Result<(), sq
         .bind(position as i64)
         .bind(&tag.tag_key)
         .bind(&tag.tag_value)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     Ok(())
 }
 
 async fn write_alias(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut SqliteConnection,
     scope: &Scope,
     alias: &Alias,
 ) -> Result<(), sqlx::Error> {
@@ -443,13 +472,13 @@ async fn write_alias(
     .bind(&alias.target_key_id)
     .bind(alias.created_at.millis())
     .bind(alias.updated_at.millis())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .map(drop)
 }
 
 async fn remove_alias(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut SqliteConnection,
     scope: &Scope,
     name: &str,
 ) -> Result<(), sqlx::Error> {
@@ -458,18 +487,14 @@ async fn remove_alias(
 
 /// Deletes a key for good; its material, tags, aliases, grants, import tokens and last
 /// usage go with it (cascade).
-async fn remove_key(
-    tx: &mut Transaction<'_, Sqlite>,
-    scope: &Scope,
-    id: &str,
-) -> Result<(), sqlx::Error> {
+async fn remove_key(tx: &mut SqliteConnection, scope: &Scope, id: &str) -> Result<(), sqlx::Error> {
     delete_scoped(tx, "keys", "key_id", scope, id).await
 }
 
 /// Deletes the row of `table` in `scope` whose `column` is `value` (names are this
 /// module's constants, never request values).
 async fn delete_scoped(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut SqliteConnection,
     table: &'static str,
     column: &'static str,
     scope: &Scope,
@@ -481,15 +506,12 @@ async fn delete_scoped(
     .bind(&scope.account)
     .bind(&scope.region)
     .bind(value)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .map(drop)
 }
 
-async fn write_token(
-    tx: &mut Transaction<'_, Sqlite>,
-    token: &ImportToken,
-) -> Result<(), sqlx::Error> {
+async fn write_token(tx: &mut SqliteConnection, token: &ImportToken) -> Result<(), sqlx::Error> {
     let der = token.wrapping_key.to_storage();
     sqlx::query(
         "INSERT INTO import_tokens (token_id, account, region, key_id, wrapping_algorithm,
@@ -504,15 +526,15 @@ async fn write_token(
     .bind(token.spec.as_str())
     .bind(der.expose())
     .bind(token.expires_at.millis())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .map(drop)
 }
 
-async fn remove_token(tx: &mut Transaction<'_, Sqlite>, id: &[u8; 32]) -> Result<(), sqlx::Error> {
+async fn remove_token(tx: &mut SqliteConnection, id: &[u8; 32]) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM import_tokens WHERE token_id = ?")
         .bind(id.as_slice())
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await
         .map(drop)
 }
@@ -543,7 +565,7 @@ pub async fn load_grants(pool: &SqlitePool) -> Result<Vec<Grant>, BoxError> {
     Ok(grants)
 }
 
-async fn write_grant(tx: &mut Transaction<'_, Sqlite>, grant: &Grant) -> Result<(), sqlx::Error> {
+async fn write_grant(tx: &mut SqliteConnection, grant: &Grant) -> Result<(), sqlx::Error> {
     let operations =
         serde_json::to_string(&grant.operations).map_err(|e| sqlx::Error::Encode(e.into()))?;
     let constraints = grant
@@ -571,13 +593,13 @@ async fn write_grant(tx: &mut Transaction<'_, Sqlite>, grant: &Grant) -> Result<
     .bind(operations)
     .bind(constraints)
     .bind(grant.created_at.millis())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .map(drop)
 }
 
 async fn remove_grant(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut SqliteConnection,
     scope: &Scope,
     key_id: &str,
     grant_id: &str,
@@ -589,7 +611,7 @@ async fn remove_grant(
     .bind(&scope.region)
     .bind(key_id)
     .bind(grant_id)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .map(drop)
 }
@@ -638,10 +660,7 @@ pub async fn load_stores(pool: &SqlitePool) -> Result<Vec<CustomKeyStore>, BoxEr
     Ok(stores)
 }
 
-async fn write_store(
-    tx: &mut Transaction<'_, Sqlite>,
-    store: &CustomKeyStore,
-) -> Result<(), sqlx::Error> {
+async fn write_store(tx: &mut SqliteConnection, store: &CustomKeyStore) -> Result<(), sqlx::Error> {
     let xks = store.xks.as_ref();
     sqlx::query(
         "INSERT INTO custom_key_stores (account, region, store_id, name, store_type,
@@ -677,13 +696,13 @@ async fn write_store(
     .bind(store.settles.map(|(at, _)| at.millis()))
     .bind(store.settles.map(|(_, to)| to.as_str()))
     .bind(store.created_at.millis())
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await
     .map(drop)
 }
 
 async fn remove_store(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut SqliteConnection,
     scope: &Scope,
     id: &str,
 ) -> Result<(), sqlx::Error> {
@@ -725,9 +744,9 @@ pub async fn write_last_usage(
     pool: &SqlitePool,
     batch: &[(Scope, String, super::last_usage::Usage)],
 ) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    for (scope, id, usage) in batch {
-        sqlx::query(
+    transaction(pool, async |tx| {
+        for (scope, id, usage) in batch {
+            sqlx::query(
             "INSERT INTO key_last_usage (account, region, key_id, operation, used_at, request_id,
                  event_id)
              SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS
@@ -745,8 +764,10 @@ pub async fn write_last_usage(
         .bind(usage.event_id())
         .execute(&mut *tx)
         .await?;
-    }
-    tx.commit().await
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// The database's own secret for deriving imported material ids, made at its first start
@@ -780,18 +801,20 @@ pub async fn tracking_start(pool: &SqlitePool, now: Timestamp) -> Result<Timesta
 
 /// Deletes every key (their material, tags and aliases go with them) and alias.
 pub async fn wipe(pool: &SqlitePool) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    for statement in [
-        "DELETE FROM aliases",
-        "DELETE FROM import_tokens",
-        "DELETE FROM grants",
-        "DELETE FROM custom_key_stores",
-        "DELETE FROM key_last_usage",
-        "DELETE FROM tags",
-        "DELETE FROM key_material",
-        "DELETE FROM keys",
-    ] {
-        sqlx::query(statement).execute(&mut *tx).await?;
-    }
-    tx.commit().await
+    transaction(pool, async |tx| {
+        for statement in [
+            "DELETE FROM aliases",
+            "DELETE FROM import_tokens",
+            "DELETE FROM grants",
+            "DELETE FROM custom_key_stores",
+            "DELETE FROM key_last_usage",
+            "DELETE FROM tags",
+            "DELETE FROM key_material",
+            "DELETE FROM keys",
+        ] {
+            sqlx::query(statement).execute(&mut *tx).await?;
+        }
+        Ok(())
+    })
+    .await
 }

@@ -14,6 +14,9 @@
   key that was only hidden would come back as PendingDeletion.
 - At `--log trace` the log holds no plaintext, no data key and no key material (raw,
   base64, hex or as a list of bytes), while it does log the requests.
+- A commit that fails (the data directory's file system is full) answers 500
+  KMSInternalException and changes nothing a client can see; once there is room again,
+  writes work and a restart shows exactly what was acknowledged.
 """
 
 import base64
@@ -21,6 +24,7 @@ import collections
 import json
 import os
 import random
+import subprocess
 import threading
 import time
 import urllib.request
@@ -584,3 +588,105 @@ def test_the_log_never_holds_key_material_or_plaintext_at_trace(start):
         if text in line
     ]
     assert not leaks, "secrets in the trace log:\n" + "\n".join(leaks)
+
+
+# --- 5. a failed commit -----------------------------------------------------------------
+
+
+def test_a_failed_commit_changes_nothing_and_answers_500(start, tmp_path):
+    small = tmp_path / "small"
+    small.mkdir()
+    mounted = os.geteuid() == 0 and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(small)], capture_output=True
+    ).returncode == 0
+    if not mounted:
+        pytest.skip("needs root to mount a 2 MiB tmpfs (a file system that fills up)")
+    servers = []
+    try:
+        data = small / "data"
+        servers.append(start(data))
+        kms = own_client(servers[-1].endpoint)
+        key = kms.create_key(Description="before")["KeyMetadata"]["KeyId"]
+        blob = kms.encrypt(KeyId=key, Plaintext=b"kept")["CiphertextBlob"]
+        filler = small / "filler"
+        with open(filler, "wb") as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+        internal = (
+            "The request was rejected because an internal exception occurred. "
+            "The request can be retried."
+        )
+
+        def failed(e: ClientError) -> bool:
+            response = e.response
+            assert response["ResponseMetadata"]["HTTPStatusCode"] == 500, response
+            assert response["Error"]["Code"] == "KMSInternalException", response
+            assert response["Error"]["Message"] == internal, response
+            return True
+
+        # The database's files may still have room in pages they already hold: write
+        # until a commit needs a page the file system cannot give.
+        acknowledged = [key]
+        for _ in range(500):
+            try:
+                meta = kms.create_key(Description="d" * 8192)["KeyMetadata"]
+            except ClientError as e:
+                assert failed(e)
+                break
+            acknowledged.append(meta["KeyId"])
+        else:
+            pytest.fail("500 CreateKey requests of 8 KiB each fitted in a full 2 MiB file system")
+        # Small writes may still fit where a failed one left room: each either answers
+        # 200 and is there, or answers 500 and left nothing behind.
+        done = {}
+
+        def attempt(what, call):
+            try:
+                call()
+                done[what] = True
+            except ClientError as e:
+                done[what] = not failed(e)
+
+        attempt("CreateKey", lambda: acknowledged.append(
+            kms.create_key(Description="small")["KeyMetadata"]["KeyId"]))
+        attempt("TagResource", lambda: kms.tag_resource(
+            KeyId=key, Tags=[{"TagKey": "during", "TagValue": "x"}]))
+        attempt("DisableKey", lambda: kms.disable_key(KeyId=key))
+        attempt("CreateAlias", lambda: kms.create_alias(AliasName="alias/during", TargetKeyId=key))
+        attempt("alias/aws/s3", lambda: kms.encrypt(KeyId="alias/aws/s3", Plaintext=b"x"))
+
+        def as_answered(kms):
+            assert sorted(all_keys(kms)) == sorted(
+                acknowledged + ([] if not done["alias/aws/s3"] else [s3_key(kms)])
+            )
+            state = kms.describe_key(KeyId=key)["KeyMetadata"]["KeyState"]
+            assert state == ("Disabled" if done["DisableKey"] else "Enabled"), (state, done)
+            tags = kms.list_resource_tags(KeyId=key)["Tags"]
+            assert tags == ([{"TagKey": "during", "TagValue": "x"}] if done["TagResource"] else [])
+            names = {a["AliasName"]: a for a in all_aliases(kms)}
+            assert ("alias/during" in names) == done["CreateAlias"], (names, done)
+            assert ("TargetKeyId" in names["alias/aws/s3"]) == done["alias/aws/s3"], done
+            if not done["DisableKey"]:
+                assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == b"kept"
+
+        def s3_key(kms):
+            return kms.describe_key(KeyId="alias/aws/s3")["KeyMetadata"]["KeyId"]
+
+        as_answered(kms)
+        # Room again: what was answered is what a restart after kill -9 finds, and
+        # writes work again.
+        filler.unlink()
+        servers[-1].kill()
+        servers.append(start(data))
+        kms = own_client(servers[-1].endpoint)
+        as_answered(kms)
+        kms.tag_resource(KeyId=key, Tags=[{"TagKey": "after", "TagValue": "1"}])
+        assert {"TagKey": "after", "TagValue": "1"} in kms.list_resource_tags(KeyId=key)["Tags"]
+    finally:
+        for server in servers:
+            server.stop()
+        subprocess.run(["umount", "-l", str(small)], check=False)
