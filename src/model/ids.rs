@@ -34,13 +34,19 @@ impl Scope {
         self.region.starts_with("cn-")
     }
 
+    /// Built by hand rather than with `format!`: most answers carry one.
     pub fn key_arn(&self, key_id: &str) -> String {
-        format!(
-            "arn:{}:kms:{}:{}:key/{key_id}",
+        [
+            "arn:",
             self.partition(),
-            self.region,
-            self.account
-        )
+            ":kms:",
+            &self.region,
+            ":",
+            &self.account,
+            ":key/",
+            key_id,
+        ]
+        .concat()
     }
 
     /// `alias_name` includes its `alias/` prefix.
