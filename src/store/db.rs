@@ -82,7 +82,8 @@ const ALIASES: &CStr =
     c"SELECT account, region, alias_name, target_key_id, created_at, updated_at FROM aliases";
 
 /// Every key (with its material and tags) and alias, for filling the cache at start-up:
-/// one pass over each table, straight from SQLite (see `bulk`).
+/// one scan over each table (and a count to size each vector), straight from SQLite (see
+/// `bulk`).
 pub async fn load(pool: &SqlitePool) -> Result<Loaded, BoxError> {
     let mut connection = pool.acquire().await?;
     let mut handle = connection.lock_handle().await?;
@@ -98,23 +99,29 @@ pub async fn load(pool: &SqlitePool) -> Result<Loaded, BoxError> {
     let mut materials = Vec::with_capacity(count(db, c"SELECT count(*) FROM key_material")?);
     let mut tags = Vec::with_capacity(count(db, c"SELECT count(*) FROM tags")?);
     {
-        let index: HashMap<(&str, &str, &str), usize> = keys
-            .iter()
-            .enumerate()
-            .map(|(at, k)| {
-                (
-                    (
-                        k.scope.account.as_str(),
-                        k.scope.region.as_str(),
-                        k.id.as_str(),
-                    ),
-                    at,
-                )
-            })
-            .collect();
-        let owner = |row: &Row| -> Result<Option<(usize, i64)>, BoxError> {
-            let at = index.get(&(row.str(0)?, row.str(1)?, row.str(2)?));
-            Ok(at.map(|&at| (at, row.int(3).unwrap_or_default())))
+        // Rows usually come in their keys' order (both tables grow as keys are created):
+        // the key after the last one found is tried first, and the map of every key is
+        // built only when a row is out of order.
+        let mut index: Option<HashMap<(&str, &str, &str), usize>> = None;
+        let mut next = 0;
+        let mut owner = |row: &Row| -> Result<Option<(usize, i64)>, BoxError> {
+            let wanted = (row.str(0)?, row.str(1)?, row.str(2)?);
+            let at = match keys.get(next) {
+                Some(key) if name(key) == wanted => Some(next),
+                _ => index
+                    .get_or_insert_with(|| {
+                        keys.iter()
+                            .enumerate()
+                            .map(|(at, k)| (name(k), at))
+                            .collect()
+                    })
+                    .get(&wanted)
+                    .copied(),
+            };
+            if let Some(at) = at {
+                next = at + 1;
+            }
+            Ok(at.map(|at| (at, row.int(3).unwrap_or_default())))
         };
         let mut rows = Rows::prepare(db, MATERIALS)?;
         while let Some(row) = rows.next()? {
@@ -172,6 +179,15 @@ fn count(db: Db, sql: &CStr) -> Result<usize, BoxError> {
     Ok(usize::try_from(count)?)
 }
 
+/// A key's place in the store: account, region, id.
+fn name(k: &Key) -> (&str, &str, &str) {
+    (
+        k.scope.account.as_str(),
+        k.scope.region.as_str(),
+        k.id.as_str(),
+    )
+}
+
 fn int(row: &Row, column: c_int) -> Result<i64, BoxError> {
     row.int(column)
         .ok_or_else(|| format!("column {column} is NULL").into())
@@ -210,15 +226,7 @@ fn material_from_row(row: &Row) -> Result<Material, BoxError> {
 fn key_from_row(row: &Row, policies: &mut HashSet<Arc<str>>) -> Result<Key, BoxError> {
     let scope = Scope::new(row.str(0)?, row.str(1)?);
     let id = row.str(2)?.to_owned();
-    let policy = row.str(12)?;
-    let policy = match policies.get(policy) {
-        Some(shared) => Arc::clone(shared),
-        None => {
-            let shared: Arc<str> = Arc::from(policy);
-            policies.insert(Arc::clone(&shared));
-            shared
-        }
-    };
+    let policy = super::share(policies, row.str(12)?);
     let optional = |column| row.int(column).map(u32::try_from).transpose();
     Ok(Key {
         created_at: Timestamp(int(row, 3)?),
@@ -292,18 +300,21 @@ pub async fn load_tokens(pool: &SqlitePool) -> Result<Vec<ImportToken>, BoxError
 }
 
 /// Runs `body` in one transaction that ends in COMMIT, or in ROLLBACK if anything failed.
-/// trent begins and ends it itself: sqlx's transactions count their depth, and when SQLite
-/// has already rolled a failed transaction back (a full disk makes it), sqlx's ROLLBACK
-/// fails and the count stays up, so the next transaction became a savepoint that nothing
-/// committed: an answered write was lost at the next restart.
+/// trent begins and ends it itself: sqlx's transactions keep their own count of open
+/// transactions, and after a commit failed on a full disk that count and SQLite disagreed:
+/// the next answered write was not in the database after a restart
+/// (`test_a_failed_commit_changes_nothing_and_answers_500`). A transaction left open by a
+/// caller that was cancelled is rolled back by the next one.
 async fn transaction(
     pool: &SqlitePool,
     body: impl AsyncFnOnce(&mut SqliteConnection) -> Result<(), sqlx::Error>,
 ) -> Result<(), sqlx::Error> {
     let mut connection = pool.acquire().await?;
-    sqlx::query("BEGIN IMMEDIATE")
-        .execute(&mut *connection)
-        .await?;
+    let begin = "BEGIN IMMEDIATE";
+    if sqlx::query(begin).execute(&mut *connection).await.is_err() {
+        let _ = sqlx::query("ROLLBACK").execute(&mut *connection).await;
+        sqlx::query(begin).execute(&mut *connection).await?;
+    }
     let mut result = body(&mut connection).await;
     if result.is_ok() {
         result = sqlx::query("COMMIT")

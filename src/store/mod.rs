@@ -115,6 +115,18 @@ pub struct Store {
     policies: std::sync::Mutex<HashSet<Arc<str>>>,
 }
 
+/// The one allocation of `text` in `shared`, added if it is new.
+fn share(shared: &mut HashSet<Arc<str>>, text: &str) -> Arc<str> {
+    match shared.get(text) {
+        Some(one) => Arc::clone(one),
+        None => {
+            let one: Arc<str> = Arc::from(text);
+            shared.insert(Arc::clone(&one));
+            one
+        }
+    }
+}
+
 /// One entry of the schedule: an event of a key, the expiry of an import token, or a
 /// custom key store's connection settling.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -162,20 +174,25 @@ impl Store {
             partition.stores.insert(store.id.clone(), Arc::new(store));
         }
         let mut schedule: BTreeSet<(Timestamp, Due)> = BTreeSet::new();
-        for mut key in keys {
-            schedule.extend(key_events(&key));
-            if !cache.contains_key(&key.scope) {
-                cache.insert(key.scope.clone(), Partition::default());
+        // Sorted, each partition's map is built in one pass instead of by a search per key.
+        let mut keys = keys;
+        keys.sort_unstable_by(|a, b| (&a.scope, &a.id).cmp(&(&b.scope, &b.id)));
+        let mut keys = keys.into_iter().peekable();
+        while let Some(scope) = keys.peek().map(|k| k.scope.clone()) {
+            let partition = cache.entry(scope.clone()).or_default();
+            let mut sorted = Vec::new();
+            while let Some(mut key) = keys.next_if(|k| k.scope == scope) {
+                schedule.extend(key_events(&key));
+                // A key in a custom key store follows its store's connection.
+                if let Some(link) = &mut key.custom_key_store
+                    && let Some(store) = partition.stores.get(&link.store_id)
+                {
+                    link.shared = store.shared.clone();
+                }
+                partition.count_store_keys(None, Some(&key));
+                sorted.push((key.id.clone(), Arc::new(key)));
             }
-            let partition = cache.get_mut(&key.scope).expect("inserted above");
-            // A key in a custom key store follows its store's connection.
-            if let Some(link) = &mut key.custom_key_store
-                && let Some(store) = partition.stores.get(&link.store_id)
-            {
-                link.shared = store.shared.clone();
-            }
-            partition.count_store_keys(None, Some(&key));
-            partition.keys.insert(key.id.clone(), Arc::new(key));
+            partition.keys = BTreeMap::from_iter(sorted);
         }
         for (scope, alias) in aliases {
             let partition = cache.entry(scope).or_default();
@@ -266,14 +283,10 @@ impl Store {
     /// The one allocation of this policy document that every key with it shares (most
     /// keys keep their account's default policy).
     fn share_policy(&self, policy: &Arc<str>) -> Arc<str> {
-        let mut policies = self.policies.lock().unwrap_or_else(|e| e.into_inner());
-        match policies.get(policy) {
-            Some(shared) => Arc::clone(shared),
-            None => {
-                policies.insert(Arc::clone(policy));
-                Arc::clone(policy)
-            }
-        }
+        share(
+            &mut self.policies.lock().unwrap_or_else(|e| e.into_inner()),
+            policy,
+        )
     }
 
     /// Stages the deletion of `key` at `at`; a deleted replica leaves its set.
