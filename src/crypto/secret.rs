@@ -41,7 +41,7 @@ impl Serialize for Secret {
 /// Bytes as a base64 JSON string. Base64 never needs escaping, so the text goes out as
 /// it is (a `RawValue`): escaping a kilobyte of ciphertext byte by byte was the largest
 /// single cost of an Encrypt answer. The buffer is wiped afterwards, as it may hold a
-/// plaintext.
+/// plaintext. Only serde_json writes a `RawValue` as it is; every answer of trent is JSON.
 pub fn serialize_base64<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
     let len = STANDARD.encoded_length(bytes.len());
     let mut quoted = Zeroizing::new(vec![b'"'; len + 2]);

@@ -1,6 +1,6 @@
 //! The secret part of a key's material, for every key spec: parsed once when loaded or
-//! generated into ready-to-use keys (AES key schedule, RSA CRT values, HMAC state,
-//! curve points), so no request re-parses anything.
+//! generated into ready-to-use keys (RSA CRT values, HMAC state, curve points), so no
+//! request re-parses anything. AES keys keep only their bytes (see `symmetric`).
 //!
 //! Stored as the key spec plus a standard encoding: the raw bytes for AES and HMAC keys,
 //! PKCS#8 DER for private keys (also what GenerateDataKeyPair returns).

@@ -51,12 +51,17 @@ impl Scope {
 
     /// `alias_name` includes its `alias/` prefix.
     pub fn alias_arn(&self, alias_name: &str) -> String {
-        format!(
-            "arn:{}:kms:{}:{}:{alias_name}",
+        [
+            "arn:",
             self.partition(),
-            self.region,
-            self.account
-        )
+            ":kms:",
+            &self.region,
+            ":",
+            &self.account,
+            ":",
+            alias_name,
+        ]
+        .concat()
     }
 }
 

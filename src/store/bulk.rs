@@ -16,14 +16,15 @@ use crate::BoxError;
 /// A connection's raw handle, borrowed from sqlx while its connection is locked.
 pub type Db = NonNull<ffi::sqlite3>;
 
-/// A prepared statement, stepped row by row. Several may be open at once on one
-/// connection (start-up merges keys with their material and tags in key order).
+/// A prepared statement, stepped row by row.
 pub struct Rows {
     db: Db,
     statement: NonNull<ffi::sqlite3_stmt>,
 }
 
-/// The row a [`Rows`] is on; its values are valid until the next step.
+/// The row a [`Rows`] is on; its values are valid until the next step. Each column is read
+/// with one accessor only: reading a blob as text converts it in place, which SQLite says
+/// invalidates what an earlier accessor returned.
 pub struct Row<'a> {
     statement: NonNull<ffi::sqlite3_stmt>,
     _rows: std::marker::PhantomData<&'a Rows>,
