@@ -213,7 +213,7 @@ def main():
     empty = rows[0]
     print(f"trent {os.path.basename(trent_bin)}: one core for the server, one for wrk "
           f"(-c{conns}); bare axum handler: {bare[0]:,.0f} and {bare[1]:,.0f} req/s\n")
-    print("| keys | CreateKey/s (p50) | of empty | CPU/CreateKey | Encrypt 1 KiB/s (p50) "
+    print("| keys | CreateKey/s (p50) | of the first | CPU per CreateKey | Encrypt 1 KiB/s (p50) "
           "| of bare axum | restart after kill -9 | RSS before / after restart |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
