@@ -119,34 +119,18 @@ pub async fn set_clock(
         offset_ms = svc.clock.offset_millis(),
         "test control moved the clock"
     );
-    let sweeping = svc.clone();
-    own_task(async move { sweeping.store.sweep().await })
-        .await?
-        .map_err(|e| internal(e.message))?;
+    svc.store.sweep().await.map_err(|e| internal(e.message))?;
     Ok(Json(state(&svc)))
-}
-
-/// Runs a change to the store as its own task, as `api::dispatch` does: a client that
-/// hangs up cannot cancel it between its commit and its cache update.
-async fn own_task<T: Send + 'static>(
-    change: impl Future<Output = T> + Send + 'static,
-) -> Result<T, ControlError> {
-    tokio::spawn(change).await.map_err(internal)
 }
 
 pub async fn reset(
     State(svc): State<Arc<Service>>,
 ) -> Result<Json<serde_json::Value>, ControlError> {
-    own_task(async move {
-        svc.store.reset().await?;
-        svc.clock.reset();
-        if let Some(seed) = &svc.seed {
-            seed.apply(&svc).await?;
-        }
-        Ok::<_, crate::error::KmsError>(())
-    })
-    .await?
-    .map_err(|e| internal(e.message))?;
+    svc.store.reset().await.map_err(|e| internal(e.message))?;
+    svc.clock.reset();
+    if let Some(seed) = &svc.seed {
+        seed.apply(&svc).await.map_err(|e| internal(e.message))?;
+    }
     tracing::info!("test control reset all state");
     Ok(Json(json!({ "status": "reset" })))
 }
