@@ -593,12 +593,11 @@ pub fn check_xks_key_free(ctx: &Ctx, link: &StoreLink) -> Result<()> {
     let Some(xks) = &link.xks_key_id else {
         return Ok(());
     };
-    let taken = ctx.svc.store.any_key(&ctx.scope, |k| {
-        k.custom_key_store
-            .as_ref()
-            .is_some_and(|l| l.store_id == link.store_id && l.xks_key_id.as_ref() == Some(xks))
-    });
-    if taken {
+    if ctx
+        .svc
+        .store
+        .xks_key_in_use(&ctx.scope, &link.store_id, xks)
+    {
         return Err(error(ErrorCode::XksKeyAlreadyInUse));
     }
     Ok(())

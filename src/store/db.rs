@@ -409,12 +409,7 @@ async fn write_key(tx: &mut SqliteConnection, key: &Key) -> Result<(), sqlx::Err
     .await?;
     // Material the key no longer has (deleted while pending rotation, or replaced by a
     // primary's) leaves the database, bytes and all.
-    sqlx::query("DELETE FROM key_material WHERE account = ? AND region = ? AND key_id = ?")
-        .bind(&key.scope.account)
-        .bind(&key.scope.region)
-        .bind(&key.id)
-        .execute(&mut *tx)
-        .await?;
+    delete_scoped(tx, "key_material", "key_id", &key.scope, &key.id).await?;
     for (seq, material) in key.materials.iter().enumerate() {
         let bytes = material.key().map(SecretKey::to_storage);
         sqlx::query(
@@ -443,12 +438,7 @@ async fn write_key(tx: &mut SqliteConnection, key: &Key) -> Result<(), sqlx::Err
 }
 
 async fn save_tags(tx: &mut SqliteConnection, key: &Key) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM tags WHERE account = ? AND region = ? AND key_id = ?")
-        .bind(&key.scope.account)
-        .bind(&key.scope.region)
-        .bind(&key.id)
-        .execute(&mut *tx)
-        .await?;
+    delete_scoped(tx, "tags", "key_id", &key.scope, &key.id).await?;
     for (position, tag) in key.tags.iter().enumerate() {
         sqlx::query(
             "INSERT INTO tags (account, region, key_id, position, tag_key, tag_value)
@@ -502,7 +492,7 @@ async fn remove_key(tx: &mut SqliteConnection, scope: &Scope, id: &str) -> Resul
     delete_scoped(tx, "keys", "key_id", scope, id).await
 }
 
-/// Deletes the row of `table` in `scope` whose `column` is `value` (names are this
+/// Deletes the rows of `table` in `scope` whose `column` is `value` (names are this
 /// module's constants, never request values).
 async fn delete_scoped(
     tx: &mut SqliteConnection,

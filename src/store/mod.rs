@@ -50,21 +50,33 @@ pub struct Partition {
     /// By key id, then grant id: a key's grants are one range.
     pub grants: BTreeMap<(String, String), Arc<Grant>>,
     pub stores: BTreeMap<String, Arc<CustomKeyStore>>,
-    /// How many keys each custom key store holds (a store with keys can't be deleted).
-    pub store_keys: HashMap<String, usize>,
+    /// The keys each custom key store holds, by store id.
+    pub store_keys: HashMap<String, StoreKeys>,
+}
+
+/// The keys of one custom key store, including keys pending deletion: how many (a store
+/// with keys can't be deleted) and the external key ids they use (one key each).
+#[derive(Debug, Default)]
+pub struct StoreKeys {
+    count: usize,
+    xks_key_ids: HashSet<String>,
 }
 
 impl Partition {
-    /// Keeps the count of keys per custom key store as `old` becomes `new`.
-    fn count_store_keys(&mut self, old: Option<&Key>, new: Option<&Key>) {
-        let store = |k: Option<&Key>| {
-            k.and_then(|k| k.custom_key_store.as_ref().map(|l| l.store_id.clone()))
-        };
-        if let Some(n) = store(old).and_then(|id| self.store_keys.get_mut(&id)) {
-            *n = n.saturating_sub(1);
+    /// Keeps each custom key store's keys up to date as `old` becomes `new`.
+    fn track_store_keys(&mut self, old: Option<&Key>, new: Option<&Key>) {
+        if let Some(old) = old.and_then(|k| k.custom_key_store.as_deref())
+            && let Some(keys) = self.store_keys.get_mut(&old.store_id)
+        {
+            keys.count = keys.count.saturating_sub(1);
+            if let Some(xks) = &old.xks_key_id {
+                keys.xks_key_ids.remove(xks);
+            }
         }
-        if let Some(id) = store(new) {
-            *self.store_keys.entry(id).or_default() += 1;
+        if let Some(new) = new.and_then(|k| k.custom_key_store.as_deref()) {
+            let keys = self.store_keys.entry(new.store_id.clone()).or_default();
+            keys.count += 1;
+            keys.xks_key_ids.extend(new.xks_key_id.clone());
         }
     }
 }
@@ -189,7 +201,7 @@ impl Store {
                 {
                     link.shared = store.shared.clone();
                 }
-                partition.count_store_keys(None, Some(&key));
+                partition.track_store_keys(None, Some(&key));
                 sorted.push((key.id.clone(), Arc::new(key)));
             }
             partition.keys = BTreeMap::from_iter(sorted);
@@ -312,14 +324,6 @@ impl Store {
         self.tokens().get(id).cloned()
     }
 
-    /// Whether any key stored in `scope` (even one pending deletion) passes `test`; for
-    /// the rare checks across keys, without copying them.
-    pub fn any_key(&self, scope: &Scope, test: impl Fn(&Key) -> bool) -> bool {
-        self.read()
-            .get(scope)
-            .is_some_and(|p| p.keys.values().any(|k| test(k)))
-    }
-
     /// A key as stored, even past its deletion date (for the schedule).
     fn key_any(&self, scope: &Scope, id: &str) -> Option<Arc<Key>> {
         self.read().get(scope)?.keys.get(id).cloned()
@@ -341,8 +345,17 @@ impl Store {
     pub fn keys_in_store(&self, scope: &Scope, id: &str) -> usize {
         self.read()
             .get(scope)
-            .and_then(|p| p.store_keys.get(id).copied())
-            .unwrap_or(0)
+            .and_then(|p| p.store_keys.get(id))
+            .map_or(0, |keys| keys.count)
+    }
+
+    /// Whether a key of the custom key store (even one pending deletion) uses the
+    /// external key `xks_key_id`.
+    pub fn xks_key_in_use(&self, scope: &Scope, store_id: &str, xks_key_id: &str) -> bool {
+        self.read()
+            .get(scope)
+            .and_then(|p| p.store_keys.get(store_id))
+            .is_some_and(|keys| keys.xks_key_ids.contains(xks_key_id))
     }
 
     /// A live alias: one whose target key still exists.
@@ -672,7 +685,7 @@ impl Txn<'_> {
                         schedule.remove(&due);
                     }
                     schedule.extend(key_events(&key));
-                    partition.count_store_keys(old.as_deref(), Some(&key));
+                    partition.track_store_keys(old.as_deref(), Some(&key));
                 }
                 Change::DeleteKey(scope, id) => {
                     if let Some(p) = cache.get_mut(&scope) {
@@ -680,7 +693,7 @@ impl Txn<'_> {
                             for due in key_events(&old) {
                                 schedule.remove(&due);
                             }
-                            p.count_store_keys(Some(&old), None);
+                            p.track_store_keys(Some(&old), None);
                         }
                         self.store.last_usage.forget(&scope, &id);
                         p.aliases.retain(|_, a| a.target_key_id != id);

@@ -7,7 +7,7 @@ use aws_sdk_kms::config::retry::RetryConfig;
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_kms::error::ProvideErrorMetadata;
 use aws_sdk_kms::primitives::Blob;
-use aws_sdk_kms::types::KeyMetadata;
+use aws_sdk_kms::types::{IncludeKeyMaterial, KeyMetadata, RotationsListEntry};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use trent::{Config, Server};
 
@@ -300,5 +300,21 @@ pub async fn sign(kms: &Client, key_id: &str, algorithm: &str, message: &str) ->
         .await
         .unwrap_or_else(|e| panic!("{algorithm}: {e:?}"))
         .signature
+        .unwrap()
+}
+
+/// ListKeyRotations, one page of up to 100.
+pub async fn list_rotations(
+    kms: &Client,
+    key: &str,
+    include: Option<IncludeKeyMaterial>,
+) -> Vec<RotationsListEntry> {
+    kms.list_key_rotations()
+        .key_id(key)
+        .set_include_key_material(include)
+        .send()
+        .await
+        .unwrap()
+        .rotations
         .unwrap()
 }

@@ -19,7 +19,7 @@ use aws_sdk_kms::types::{
 use p256::pkcs8::EncodePrivateKey;
 use rsa::pkcs8::DecodePublicKey;
 
-use crate::common::{describe, encrypt, err, public_key, spawn};
+use crate::common::{describe, encrypt, err, list_rotations, public_key, spawn};
 
 const DAY: i64 = 86_400;
 
@@ -476,15 +476,7 @@ async fn imported_symmetric_keys_rotate_to_new_material_on_demand() {
             .as_deref(),
         Some(m1.as_str())
     );
-    let all = kms
-        .list_key_rotations()
-        .key_id(&key)
-        .include_key_material(IncludeKeyMaterial::AllKeyMaterial)
-        .send()
-        .await
-        .unwrap()
-        .rotations
-        .unwrap();
+    let all = list_rotations(&kms, &key, Some(IncludeKeyMaterial::AllKeyMaterial)).await;
     assert_eq!(all.len(), 2);
     assert_eq!(all[1].key_material_id.as_deref(), Some(m2.as_str()));
     assert_eq!(
@@ -519,15 +511,7 @@ async fn imported_symmetric_keys_rotate_to_new_material_on_demand() {
         .unwrap();
     let t = t.restart().await;
     let kms = t.client();
-    let all = kms
-        .list_key_rotations()
-        .key_id(&key)
-        .include_key_material(IncludeKeyMaterial::AllKeyMaterial)
-        .send()
-        .await
-        .unwrap()
-        .rotations
-        .unwrap();
+    let all = list_rotations(&kms, &key, Some(IncludeKeyMaterial::AllKeyMaterial)).await;
     assert_eq!(all.len(), 1);
     let p = parameters(
         &kms,

@@ -5,11 +5,9 @@
 use aws_sdk_kms::Client;
 use aws_sdk_kms::operation::get_key_rotation_status::GetKeyRotationStatusOutput;
 use aws_sdk_kms::primitives::Blob;
-use aws_sdk_kms::types::{
-    IncludeKeyMaterial, KeySpec, KeyUsageType, RotationType, RotationsListEntry,
-};
+use aws_sdk_kms::types::{IncludeKeyMaterial, KeySpec, KeyUsageType, RotationType};
 
-use crate::common::{create_key, describe, encrypt, err, spawn};
+use crate::common::{create_key, describe, encrypt, err, list_rotations, spawn};
 
 const DAY: i64 = 86_400;
 
@@ -18,22 +16,6 @@ async fn rotation_status(kms: &Client, key: &str) -> GetKeyRotationStatusOutput 
         .key_id(key)
         .send()
         .await
-        .unwrap()
-}
-
-/// ListKeyRotations, one page of up to 100.
-async fn list_rotations(
-    kms: &Client,
-    key: &str,
-    include: Option<IncludeKeyMaterial>,
-) -> Vec<RotationsListEntry> {
-    kms.list_key_rotations()
-        .key_id(key)
-        .set_include_key_material(include)
-        .send()
-        .await
-        .unwrap()
-        .rotations
         .unwrap()
 }
 
@@ -253,8 +235,7 @@ async fn on_demand_rotation_keeps_old_ciphertexts_and_has_a_limit() {
     }
 
     // The history: rotations only by default; the first material with ALL_KEY_MATERIAL.
-    let rotations = kms.list_key_rotations().key_id(&key).send().await.unwrap();
-    let listed = rotations.rotations.unwrap();
+    let listed = list_rotations(&kms, &key, None).await;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].key_material_id.as_deref(), Some(m2.as_str()));
     assert_eq!(listed[0].rotation_type, Some(RotationType::OnDemand));
