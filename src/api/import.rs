@@ -266,7 +266,8 @@ pub async fn import_key_material(
         )
     })?;
     let id = Material::imported_id(ctx.svc.store.material_id_key(), &current.id, bytes.expose());
-    let import = Import {
+    let earlier_id = Material::earlier_imported_id(&current.id, bytes.expose());
+    let mut import = Import {
         id,
         key: parse_material(current.spec, &bytes)?,
         valid_to,
@@ -277,6 +278,11 @@ pub async fn import_key_material(
     check_importable(&current, op)?;
     token_for(&ctx, &claims, &current, now)?;
     let mut key = (*current).clone();
+    // Material a database held before it had its secret keeps the id it was given.
+    if key.material(&earlier_id).is_some() {
+        import.id = earlier_id;
+    }
+    let id = import.id;
     let import_type = req.import_type.unwrap_or(if key.materials.is_empty() {
         ImportType::NewKeyMaterial
     } else {

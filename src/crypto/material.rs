@@ -72,16 +72,26 @@ impl Material {
         }
     }
 
-    /// The id of imported material, derived from its key id and its bytes as AWS derives
-    /// it: the same material imported again into the same key (or into a replica of a
-    /// multi-Region key, which shares the key id) has the same id. Keyed with the
-    /// database's secret, so an id can't confirm a guess of the material.
+    /// The id of imported material, derived from its key id and its bytes: the same
+    /// material imported again into the same key (or into a replica of a multi-Region key,
+    /// which shares the key id) has the same id, as on AWS. Keyed with the database's
+    /// secret, so an id can't confirm a guess of the material.
     pub fn imported_id(secret: &[u8; 32], key_id: &str, material: &[u8]) -> [u8; 32] {
         use hmac::{KeyInit, Mac};
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret)
             .expect("HMAC takes keys of any length");
         mac.update(key_id.as_bytes());
         mac.update(&[0]);
+        mac.update(material);
+        mac.finalize().into_bytes().into()
+    }
+
+    /// The id that material imported before databases had their secret was given (the key
+    /// id as the HMAC key), so that such material imported again is still recognised.
+    pub fn earlier_imported_id(key_id: &str, material: &[u8]) -> [u8; 32] {
+        use hmac::{KeyInit, Mac};
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key_id.as_bytes())
+            .expect("HMAC takes keys of any length");
         mac.update(material);
         mac.finalize().into_bytes().into()
     }

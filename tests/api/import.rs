@@ -19,7 +19,7 @@ use aws_sdk_kms::types::{
 use p256::pkcs8::EncodePrivateKey;
 use rsa::pkcs8::DecodePublicKey;
 
-use crate::common::{describe, encrypt, err, list_rotations, public_key, spawn};
+use crate::common::{describe, encrypt, err, list_rotations, public_key, spawn, spawn_in};
 
 const DAY: i64 = 86_400;
 
@@ -666,4 +666,52 @@ async fn an_import_token_survives_a_restart_and_expires_on_the_clock() {
     t.advance_clock(DAY + 1).await;
     let (code, _) = err(try_import(&kms, &key, &p, &[4; 32]).await);
     assert_eq!(code, "ExpiredImportTokenException");
+}
+
+/// Material imported into a database written before databases had their own secret for
+/// material ids keeps the id it was given then: importing it again (to renew it) still
+/// finds it, and importing it as new material is still refused as a duplicate.
+#[tokio::test]
+async fn material_imported_by_an_earlier_trent_keeps_its_id() {
+    use hmac::{KeyInit, Mac};
+    let t = spawn().await;
+    let kms = t.client();
+    let (key, _, p) = symmetric_external_key(&kms).await;
+    let material = [7u8; 32];
+    import(&kms, &key, &p, &material).await;
+    // The id as an earlier trent derived it: HMAC-SHA256 keyed with the key id.
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).unwrap();
+    mac.update(&material);
+    let earlier = mac.finalize().into_bytes();
+    let earlier_hex: String = earlier.iter().map(|b| format!("{b:02x}")).collect();
+    let dir = t.stop_keeping_data().await;
+    let url = format!("sqlite://{}", dir.join("trent.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE key_material SET material_id = ? WHERE key_id = ?")
+        .bind(earlier.as_slice())
+        .bind(&key)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let t = spawn_in(dir).await;
+    let kms = t.client();
+    let current = describe(&kms, &key).await.current_key_material_id;
+    assert_eq!(current.as_deref(), Some(earlier_hex.as_str()));
+    let p = parameters(
+        &kms,
+        &key,
+        AlgorithmSpec::RsaesOaepSha256,
+        WrappingKeySpec::Rsa2048,
+    )
+    .await;
+    let renewed = import(&kms, &key, &p, &material).await;
+    assert_eq!(renewed.as_deref(), Some(earlier_hex.as_str()));
+    let (code, _) = err(import_request(&kms, &key, &p, &material)
+        .import_type(ImportType::NewKeyMaterial)
+        .expiration_model(ExpirationModelType::KeyMaterialDoesNotExpire)
+        .send()
+        .await);
+    assert_eq!(code, "IncorrectKeyMaterialException");
 }
