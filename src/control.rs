@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::protocol::{BodyError, read_limited};
 use crate::service::Service;
 
 /// A control's failure: its status and a JSON `{"error": ...}` body.
@@ -90,15 +91,17 @@ const MAX_CONTROL_BODY: usize = 64 * 1024;
 
 pub async fn set_clock(
     State(svc): State<Arc<Service>>,
+    headers: axum::http::HeaderMap,
     body: axum::body::Body,
 ) -> Result<Json<ClockState>, ControlError> {
-    let body = axum::body::to_bytes(body, MAX_CONTROL_BODY)
+    let body = read_limited(&headers, body, MAX_CONTROL_BODY)
         .await
-        .map_err(|_| {
-            ControlError(
+        .map_err(|e| match e {
+            BodyError::TooLarge => ControlError(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!("the body is larger than {MAX_CONTROL_BODY} bytes"),
-            )
+            ),
+            BodyError::CutShort => bad_request("the body ended before its announced length"),
         })?;
     let change: ClockChange = serde_json::from_slice(&body).map_err(bad_request)?;
     let to_ms = |s: i64| {

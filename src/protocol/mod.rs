@@ -157,30 +157,48 @@ fn serialization(e: serde_json::Error) -> KmsError {
     )
 }
 
-/// The whole body, at most [`MAX_BODY`] bytes. A larger one is refused from its
-/// Content-Length before any of it is read (a client announcing one need not send it).
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes> {
-    let too_large = || {
-        KmsError::validation(format!(
-            "Request body is larger than the limit of {MAX_BODY} bytes"
-        ))
-    };
+/// The whole body, at most [`MAX_BODY`] bytes, in AWS's words when it can't be read.
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes> {
+    read_limited(headers, body, MAX_BODY)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge => KmsError::validation(format!(
+                "Request body is larger than the limit of {MAX_BODY} bytes"
+            )),
+            BodyError::CutShort => KmsError::new(
+                ErrorCode::Serialization,
+                "The request body ended before its announced length.",
+            ),
+        })
+}
+
+/// Why a request body could not be read.
+pub enum BodyError {
+    TooLarge,
+    CutShort,
+}
+
+/// The whole body, at most `limit` bytes (the API's and the test controls'). A larger one
+/// is refused from its Content-Length before any of it is read (a client announcing one
+/// need not send it).
+pub async fn read_limited(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> std::result::Result<Bytes, BodyError> {
     let announced = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|n| n > MAX_BODY as u64) {
-        return Err(too_large());
+    if announced.is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge);
     }
-    to_bytes(body, MAX_BODY).await.map_err(|e| {
+    to_bytes(body, limit).await.map_err(|e| {
         // axum reports the limit by its words; anything else is a body cut short.
         if e.to_string().contains("length limit") {
-            too_large()
+            BodyError::TooLarge
         } else {
-            KmsError::new(
-                ErrorCode::Serialization,
-                "The request body ended before its announced length.",
-            )
+            BodyError::CutShort
         }
     })
 }
