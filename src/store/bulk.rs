@@ -86,38 +86,40 @@ impl Row<'_> {
     }
 
     pub fn blob(&self, column: c_int) -> Option<&[u8]> {
-        if self.is_null(column) {
-            return None;
-        }
         // SAFETY: SQLite returns the value's bytes and then their length (this order is
         // the documented one); they stay valid until the statement steps again, which
         // needs `&mut Rows` and so ends this borrow first.
         unsafe {
             let data = ffi::sqlite3_column_blob(self.statement.as_ptr(), column);
             let len = ffi::sqlite3_column_bytes(self.statement.as_ptr(), column);
-            Some(match data.is_null() {
-                true => &[],
-                false => std::slice::from_raw_parts(data.cast::<u8>(), len as usize),
-            })
+            self.value(column, data.cast(), len)
+        }
+    }
+
+    /// The bytes at `data` (`len` long) as returned for `column`: a NULL pointer is a NULL
+    /// value or an empty one, told apart only then (one call fewer for every other value).
+    ///
+    /// # Safety
+    /// `data` and `len` come from this row's accessors for `column`, called just before.
+    unsafe fn value(&self, column: c_int, data: *const u8, len: c_int) -> Option<&[u8]> {
+        match data.is_null() {
+            // SAFETY: the caller's contract; valid until the next step (see `blob`).
+            false => Some(unsafe { std::slice::from_raw_parts(data, len as usize) }),
+            true if self.is_null(column) => None,
+            true => Some(&[]),
         }
     }
 
     /// A TEXT value; `None` if NULL. Text that is not UTF-8 is an error.
     pub fn text(&self, column: c_int) -> Result<Option<&str>, BoxError> {
-        if self.is_null(column) {
-            return Ok(None);
-        }
         // SAFETY: as in `blob`; `sqlite3_column_text` converts the value to UTF-8 text in
         // place before `sqlite3_column_bytes` measures it.
         let bytes = unsafe {
             let data = ffi::sqlite3_column_text(self.statement.as_ptr(), column);
             let len = ffi::sqlite3_column_bytes(self.statement.as_ptr(), column);
-            match data.is_null() {
-                true => &[][..],
-                false => std::slice::from_raw_parts(data, len as usize),
-            }
+            self.value(column, data, len)
         };
-        Ok(Some(std::str::from_utf8(bytes)?))
+        Ok(bytes.map(std::str::from_utf8).transpose()?)
     }
 
     /// A NOT NULL TEXT value.

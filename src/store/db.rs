@@ -88,12 +88,12 @@ pub async fn load(pool: &SqlitePool) -> Result<Loaded, BoxError> {
     let mut connection = pool.acquire().await?;
     let mut handle = connection.lock_handle().await?;
     let db = handle.as_raw_handle();
-    let mut policies = HashSet::new();
+    let mut policies = Policies::default();
     // Vectors sized once: a growing one would leave its earlier buffers in the heap.
     let mut keys = Vec::with_capacity(count(db, c"SELECT count(*) FROM keys")?);
     let mut rows = Rows::prepare(db, KEYS)?;
     while let Some(row) = rows.next()? {
-        keys.push(key_from_row(&row, &mut policies)?);
+        keys.push(Arc::new(key_from_row(&row, &mut policies)?));
     }
     // Material and tags, each with its key's place in `keys` and its own order there.
     let mut materials = Vec::with_capacity(count(db, c"SELECT count(*) FROM key_material")?);
@@ -137,14 +137,8 @@ pub async fn load(pool: &SqlitePool) -> Result<Loaded, BoxError> {
             }
         }
     }
-    materials.sort_unstable_by_key(|(place, _)| *place);
-    for ((at, _), material) in materials {
-        keys[at].materials.push(material);
-    }
-    tags.sort_unstable_by_key(|(place, _)| *place);
-    for ((at, _), tag) in tags {
-        keys[at].tags.push(tag);
-    }
+    attach(&mut keys, materials, |key| &mut key.materials)?;
+    attach(&mut keys, tags, |key| &mut key.tags)?;
     let mut aliases = Vec::new();
     let mut rows = Rows::prepare(db, ALIASES)?;
     while let Some(row) = rows.next()? {
@@ -161,13 +155,59 @@ pub async fn load(pool: &SqlitePool) -> Result<Loaded, BoxError> {
     Ok(Loaded {
         keys,
         aliases,
-        policies,
+        policies: policies.all,
     })
+}
+
+/// The policy documents read so far. Most keys keep the default policy, and rows come in
+/// runs of the same document: the last one is compared byte for byte before the set is
+/// asked (which hashes and checks the whole text).
+#[derive(Default)]
+struct Policies {
+    all: HashSet<Arc<str>>,
+    last: Option<Arc<str>>,
+}
+
+impl Policies {
+    fn share(&mut self, text: &[u8]) -> Result<Arc<str>, BoxError> {
+        if let Some(last) = &self.last
+            && last.as_bytes() == text
+        {
+            return Ok(Arc::clone(last));
+        }
+        let shared = super::share(&mut self.all, std::str::from_utf8(text)?);
+        self.last = Some(Arc::clone(&shared));
+        Ok(shared)
+    }
+}
+
+/// Gives each key its entries (each with its key's place in `keys` and its own order there),
+/// in vectors of exactly their size: one grown by pushes holds room for four, which for
+/// material (one entry for most keys) was a third of the memory a key takes.
+fn attach<T>(
+    keys: &mut [Arc<Key>],
+    mut entries: Vec<((usize, i64), T)>,
+    list: fn(&mut Key) -> &mut Vec<T>,
+) -> Result<(), BoxError> {
+    entries.sort_unstable_by_key(|(place, _)| *place);
+    let runs: Vec<(usize, usize)> = entries
+        .chunk_by(|a, b| a.0.0 == b.0.0)
+        .map(|run| (run[0].0.0, run.len()))
+        .collect();
+    let mut entries = entries.into_iter().map(|(_, entry)| entry);
+    for (at, len) in runs {
+        // The keys are not shared yet: each is edited in place.
+        let list = list(Arc::get_mut(&mut keys[at]).ok_or("a key being loaded is shared")?);
+        list.reserve_exact(len);
+        list.extend(entries.by_ref().take(len));
+    }
+    Ok(())
 }
 
 /// What [`load`] reads.
 pub struct Loaded {
-    pub keys: Vec<Key>,
+    /// In the order of their rows, each in its own `Arc`, not yet shared.
+    pub keys: Vec<Arc<Key>>,
     pub aliases: Vec<(Scope, Alias)>,
     /// The distinct policy documents, each shared by the keys that hold it.
     pub policies: HashSet<Arc<str>>,
@@ -223,10 +263,11 @@ fn material_from_row(row: &Row) -> Result<Material, BoxError> {
 }
 
 /// A key row without its material and tags. Identical policies share one allocation.
-fn key_from_row(row: &Row, policies: &mut HashSet<Arc<str>>) -> Result<Key, BoxError> {
+fn key_from_row(row: &Row, policies: &mut Policies) -> Result<Key, BoxError> {
     let scope = Scope::new(row.str(0)?, row.str(1)?);
     let id = row.str(2)?.to_owned();
-    let policy = super::share(policies, row.str(12)?);
+    // Read as bytes: UTF-8 is checked once per distinct document.
+    let policy = policies.share(row.blob(12).ok_or("column 12 is NULL")?)?;
     let optional = |column| row.int(column).map(u32::try_from).transpose();
     Ok(Key {
         created_at: Timestamp(int(row, 3)?),

@@ -148,6 +148,18 @@ enum Due {
     Store(Scope, String),
 }
 
+/// A key on its way into its partition's map: the first 16 bytes of its id (see
+/// [`id_prefix`]), its id (the map's key) and the key.
+type Loading = (u128, String, Arc<Key>);
+
+/// An id's first 16 bytes as one number: sorting compares these before whole ids.
+fn id_prefix(id: &str) -> u128 {
+    let mut prefix = [0; 16];
+    let n = id.len().min(16);
+    prefix[..n].copy_from_slice(&id.as_bytes()[..n]);
+    u128::from_be_bytes(prefix)
+}
+
 fn key_events(key: &Key) -> impl Iterator<Item = (Timestamp, Due)> + '_ {
     timed::due_dates(key)
         .map(|(at, event)| (at, Due::Key(key.scope.clone(), key.id.clone(), event)))
@@ -186,25 +198,35 @@ impl Store {
             partition.stores.insert(store.id.clone(), Arc::new(store));
         }
         let mut schedule: BTreeSet<(Timestamp, Due)> = BTreeSet::new();
-        // Sorted, each partition's map is built in one pass instead of by a search per key.
-        let mut keys = keys;
-        keys.sort_unstable_by(|a, b| (&a.scope, &a.id).cmp(&(&b.scope, &b.id)));
-        let mut keys = keys.into_iter().peekable();
-        while let Some(scope) = keys.peek().map(|k| k.scope.clone()) {
-            let partition = cache.entry(scope.clone()).or_default();
-            let mut sorted = Vec::new();
-            while let Some(mut key) = keys.next_if(|k| k.scope == scope) {
-                schedule.extend(key_events(&key));
+        // One pass in the rows' order (the keys' order in memory), then each scope's keys
+        // sorted by id so that its map is built in one pass rather than by a search per key.
+        let mut runs: Vec<(Scope, Vec<Loading>)> = Vec::new();
+        for mut key in keys {
+            schedule.extend(key_events(&key));
+            if key.custom_key_store.is_some() {
+                let partition = cache.entry(key.scope.clone()).or_default();
                 // A key in a custom key store follows its store's connection.
-                if let Some(link) = &mut key.custom_key_store
+                if let Some(link) = Arc::get_mut(&mut key).and_then(|k| k.custom_key_store.as_mut())
                     && let Some(store) = partition.stores.get(&link.store_id)
                 {
                     link.shared = store.shared.clone();
                 }
                 partition.track_store_keys(None, Some(&key));
-                sorted.push((key.id.clone(), Arc::new(key)));
             }
-            partition.keys = BTreeMap::from_iter(sorted);
+            // Rows come in runs of one scope: the latest run is tried first.
+            let run = match runs.iter().rposition(|(scope, _)| *scope == key.scope) {
+                Some(run) => run,
+                None => {
+                    runs.push((key.scope.clone(), Vec::new()));
+                    runs.len() - 1
+                }
+            };
+            runs[run].1.push((id_prefix(&key.id), key.id.clone(), key));
+        }
+        for (scope, mut run) in runs {
+            run.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+            cache.entry(scope).or_default().keys =
+                BTreeMap::from_iter(run.into_iter().map(|(_, id, key)| (id, key)));
         }
         for (scope, alias) in aliases {
             let partition = cache.entry(scope).or_default();
