@@ -153,7 +153,7 @@ impl Config {
 
     /// The account and region of requests (and seed entries) that name none.
     pub fn default_scope(&self) -> crate::model::Scope {
-        crate::model::Scope::new(&self.account_id, &self.region)
+        crate::model::Scope::new(self.account_id.as_str(), self.region.as_str())
     }
 
     /// The defaults with the given flags, as the command line would parse them.

@@ -165,7 +165,7 @@ fn xks_proxy(
         uri_endpoint,
         uri_path,
         vpc_endpoint_service_owner: vpc
-            .then(|| vpc_endpoint_service_owner.unwrap_or_else(|| scope.account.clone())),
+            .then(|| vpc_endpoint_service_owner.unwrap_or_else(|| scope.account.to_string())),
         vpc_endpoint_service_name,
     })
 }

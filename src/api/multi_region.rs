@@ -110,7 +110,7 @@ pub async fn update_primary_region(ctx: Ctx, req: UpdatePrimaryRegionRequest) ->
     let primary = ctx.svc.resolve_key_only(&ctx.scope, &req.key_id)?;
     let set = primary_set(&primary)?;
     state::check(Operation::UpdatePrimaryRegion, &primary)?;
-    if req.primary_region == primary.scope.region {
+    if *req.primary_region == *primary.scope.region {
         return Ok(Empty {});
     }
     let region = Scope::new(primary.scope.account.clone(), req.primary_region.as_str());
@@ -133,7 +133,7 @@ pub async fn update_primary_region(ctx: Ctx, req: UpdatePrimaryRegionRequest) ->
     ));
     let mut set = set.clone();
     set.replicas.retain(|r| *r != req.primary_region);
-    set.replicas.push(primary.scope.region.clone());
+    set.replicas.push(primary.scope.region.to_string());
     set.primary = req.primary_region;
     // The new primary first: the old one (now a replica) takes the set from it.
     for member in [&replica, &primary] {

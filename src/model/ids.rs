@@ -1,17 +1,20 @@
 //! Identifiers: the account/region a request acts in, and the four ways a request can
 //! name a key (key id, key ARN, alias name, alias ARN).
 
+use std::sync::Arc;
+
 use crate::error::{KmsError, Result};
 
 /// The account and region a request acts in. Every key and alias lives in exactly one.
+/// Shared text: every key holds its scope, and the keys of one scope share its strings.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Scope {
-    pub account: String,
-    pub region: String,
+    pub account: Arc<str>,
+    pub region: Arc<str>,
 }
 
 impl Scope {
-    pub fn new(account: impl Into<String>, region: impl Into<String>) -> Self {
+    pub fn new(account: impl Into<Arc<str>>, region: impl Into<Arc<str>>) -> Self {
         Self {
             account: account.into(),
             region: region.into(),

@@ -103,7 +103,7 @@ fn lets_account_put_policy(statement: &Value, scope: &Scope) -> bool {
     let allows = actions
         .iter()
         .any(|a| glob(&a.to_ascii_lowercase(), "kms:putkeypolicy"));
-    let account = &scope.account;
+    let account = &*scope.account;
     let ours =
         |p: &&str| *p == "*" || *p == account || p.split(':').nth(4).is_some_and(|a| a == account);
     allows && principals(statement).iter().any(ours)

@@ -38,7 +38,7 @@ impl Key {
     pub fn is_replica(&self) -> bool {
         self.multi_region
             .as_ref()
-            .is_some_and(|m| m.primary != self.scope.region)
+            .is_some_and(|m| *m.primary != *self.scope.region)
     }
 
     /// The Regions of this key's replicas, if it is a primary that has any.

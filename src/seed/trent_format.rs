@@ -89,11 +89,11 @@ pub(super) fn parse(text: &str, default: &Scope) -> Result<Seed, SeedError> {
             entry
                 .account
                 .clone()
-                .unwrap_or_else(|| default.account.clone()),
+                .unwrap_or_else(|| default.account.to_string()),
             entry
                 .region
                 .clone()
-                .unwrap_or_else(|| default.region.clone()),
+                .unwrap_or_else(|| default.region.to_string()),
         );
         for name in &entry.aliases {
             seed.aliases.push(SeedAlias {
@@ -255,8 +255,8 @@ pub fn export(partitions: &[Snapshot]) -> String {
             };
             out.push(Exported {
                 id: key.id.clone(),
-                region: scope.region.clone(),
-                account: scope.account.clone(),
+                region: scope.region.to_string(),
+                account: scope.account.to_string(),
                 description: key.description.clone(),
                 spec: key.spec,
                 usage: key.usage,

@@ -122,11 +122,19 @@ impl Row<'_> {
         Ok(bytes.map(std::str::from_utf8).transpose()?)
     }
 
+    /// A NOT NULL value's bytes, text read as it is stored (UTF-8, unchecked here).
+    pub fn bytes(&self, column: c_int) -> Result<&[u8], BoxError> {
+        self.blob(column).ok_or_else(|| null(column))
+    }
+
     /// A NOT NULL TEXT value.
     pub fn str(&self, column: c_int) -> Result<&str, BoxError> {
-        self.text(column)?
-            .ok_or_else(|| format!("column {column} is NULL").into())
+        self.text(column)?.ok_or_else(|| null(column))
     }
+}
+
+fn null(column: c_int) -> BoxError {
+    format!("column {column} is NULL").into()
 }
 
 fn error(db: Db, what: &str) -> BoxError {

@@ -88,12 +88,12 @@ pub async fn load(pool: &SqlitePool) -> Result<Loaded, BoxError> {
     let mut connection = pool.acquire().await?;
     let mut handle = connection.lock_handle().await?;
     let db = handle.as_raw_handle();
-    let mut policies = Policies::default();
+    let mut shared = Shared::default();
     // Vectors sized once: a growing one would leave its earlier buffers in the heap.
     let mut keys = Vec::with_capacity(count(db, c"SELECT count(*) FROM keys")?);
     let mut rows = Rows::prepare(db, KEYS)?;
     while let Some(row) = rows.next()? {
-        keys.push(Arc::new(key_from_row(&row, &mut policies)?));
+        keys.push(Arc::new(key_from_row(&row, &mut shared)?));
     }
     // Material and tags, each with its key's place in `keys` and its own order there.
     let mut materials = Vec::with_capacity(count(db, c"SELECT count(*) FROM key_material")?);
@@ -102,10 +102,10 @@ pub async fn load(pool: &SqlitePool) -> Result<Loaded, BoxError> {
         // Rows usually come in their keys' order (both tables grow as keys are created):
         // the key after the last one found is tried first, and the map of every key is
         // built only when a row is out of order.
-        let mut index: Option<HashMap<(&str, &str, &str), usize>> = None;
+        let mut index: Option<HashMap<(&[u8], &[u8], &[u8]), usize>> = None;
         let mut next = 0;
         let mut owner = |row: &Row| -> Result<Option<(usize, i64)>, BoxError> {
-            let wanted = (row.str(0)?, row.str(1)?, row.str(2)?);
+            let wanted = (row.bytes(0)?, row.bytes(1)?, row.bytes(2)?);
             let at = match keys.get(next) {
                 Some(key) if name(key) == wanted => Some(next),
                 _ => index
@@ -155,29 +155,42 @@ pub async fn load(pool: &SqlitePool) -> Result<Loaded, BoxError> {
     Ok(Loaded {
         keys,
         aliases,
-        policies: policies.all,
+        policies: shared.policies,
     })
 }
 
-/// The policy documents read so far. Most keys keep the default policy, and rows come in
-/// runs of the same document: the last one is compared byte for byte before the set is
-/// asked (which hashes and checks the whole text).
+/// What keys share, as read so far: policy documents (most keys keep the default) and
+/// scopes. Rows come in runs of the same ones: the last one is compared byte for byte before
+/// the set is asked (which hashes and checks the whole text), or a new one is made.
 #[derive(Default)]
-struct Policies {
-    all: HashSet<Arc<str>>,
-    last: Option<Arc<str>>,
+struct Shared {
+    policies: HashSet<Arc<str>>,
+    last_policy: Option<Arc<str>>,
+    last_scope: Option<Scope>,
 }
 
-impl Policies {
-    fn share(&mut self, text: &[u8]) -> Result<Arc<str>, BoxError> {
-        if let Some(last) = &self.last
+impl Shared {
+    fn policy(&mut self, text: &[u8]) -> Result<Arc<str>, BoxError> {
+        if let Some(last) = &self.last_policy
             && last.as_bytes() == text
         {
             return Ok(Arc::clone(last));
         }
-        let shared = super::share(&mut self.all, std::str::from_utf8(text)?);
-        self.last = Some(Arc::clone(&shared));
+        let shared = super::share(&mut self.policies, std::str::from_utf8(text)?);
+        self.last_policy = Some(Arc::clone(&shared));
         Ok(shared)
+    }
+
+    fn scope(&mut self, account: &[u8], region: &[u8]) -> Result<Scope, BoxError> {
+        if let Some(last) = &self.last_scope
+            && last.account.as_bytes() == account
+            && last.region.as_bytes() == region
+        {
+            return Ok(last.clone());
+        }
+        let scope = Scope::new(std::str::from_utf8(account)?, std::str::from_utf8(region)?);
+        self.last_scope = Some(scope.clone());
+        Ok(scope)
     }
 }
 
@@ -220,11 +233,11 @@ fn count(db: Db, sql: &CStr) -> Result<usize, BoxError> {
 }
 
 /// A key's place in the store: account, region, id.
-fn name(k: &Key) -> (&str, &str, &str) {
+fn name(k: &Key) -> (&[u8], &[u8], &[u8]) {
     (
-        k.scope.account.as_str(),
-        k.scope.region.as_str(),
-        k.id.as_str(),
+        k.scope.account.as_bytes(),
+        k.scope.region.as_bytes(),
+        k.id.as_bytes(),
     )
 }
 
@@ -262,12 +275,12 @@ fn material_from_row(row: &Row) -> Result<Material, BoxError> {
     Ok(material)
 }
 
-/// A key row without its material and tags. Identical policies share one allocation.
-fn key_from_row(row: &Row, policies: &mut Policies) -> Result<Key, BoxError> {
-    let scope = Scope::new(row.str(0)?, row.str(1)?);
+/// A key row without its material and tags. Keys with the same policy document or scope
+/// share one allocation of it.
+fn key_from_row(row: &Row, shared: &mut Shared) -> Result<Key, BoxError> {
+    let scope = shared.scope(row.bytes(0)?, row.bytes(1)?)?;
     let id = row.str(2)?.to_owned();
-    // Read as bytes: UTF-8 is checked once per distinct document.
-    let policy = policies.share(row.blob(12).ok_or("column 12 is NULL")?)?;
+    let policy = shared.policy(row.bytes(12)?)?;
     let optional = |column| row.int(column).map(u32::try_from).transpose();
     Ok(Key {
         created_at: Timestamp(int(row, 3)?),
