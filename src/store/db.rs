@@ -102,7 +102,7 @@ pub async fn load(pool: &SqlitePool) -> Result<Loaded, BoxError> {
         // Rows usually come in their keys' order (both tables grow as keys are created):
         // the key after the last one found is tried first, and the map of every key is
         // built only when a row is out of order.
-        let mut index: Option<HashMap<(&[u8], &[u8], &[u8]), usize>> = None;
+        let mut index: Option<HashMap<Name, usize>> = None;
         let mut next = 0;
         let mut owner = |row: &Row| -> Result<Option<(usize, i64)>, BoxError> {
             let wanted = (row.bytes(0)?, row.bytes(1)?, row.bytes(2)?);
@@ -232,8 +232,10 @@ fn count(db: Db, sql: &CStr) -> Result<usize, BoxError> {
     Ok(usize::try_from(count)?)
 }
 
-/// A key's place in the store: account, region, id.
-fn name(k: &Key) -> (&[u8], &[u8], &[u8]) {
+/// A key's place in the store as stored: account, region, id.
+type Name<'a> = (&'a [u8], &'a [u8], &'a [u8]);
+
+fn name(k: &Key) -> Name<'_> {
     (
         k.scope.account.as_bytes(),
         k.scope.region.as_bytes(),
