@@ -121,9 +121,7 @@ impl SecretKey {
     pub fn from_storage(spec: KeySpec, bytes: &[u8]) -> Result<Self, &'static str> {
         const BAD: &str = "stored key material does not match its key spec";
         Ok(match spec {
-            KeySpec::SymmetricDefault => {
-                SecretKey::Aes(AesKey::from_bytes(Secret::new(bytes.to_vec())).ok_or(BAD)?)
-            }
+            KeySpec::SymmetricDefault => SecretKey::Aes(AesKey::from_bytes(bytes).ok_or(BAD)?),
             KeySpec::Hmac224 | KeySpec::Hmac256 | KeySpec::Hmac384 | KeySpec::Hmac512 => {
                 SecretKey::Hmac(Box::new(
                     HmacKey::new(spec, Secret::new(bytes.to_vec())).ok_or(BAD)?,
@@ -199,7 +197,7 @@ impl SecretKey {
             )
         }
         match self {
-            SecretKey::Aes(k) => k.bytes().clone(),
+            SecretKey::Aes(k) => k.bytes(),
             SecretKey::Hmac(k) => k.bytes().clone(),
             SecretKey::Rsa(k) => der(k.private.to_pkcs8_der()),
             SecretKey::P256(k) => der(k.to_pkcs8_der()),

@@ -5,33 +5,42 @@
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
+use zeroize::Zeroizing;
 
-use super::{Secret, random_bytes};
+use rand::Rng;
+
+use super::Secret;
 
 pub const KEY_LEN: usize = 32;
 pub const NONCE_LEN: usize = 12;
 pub const TAG_LEN: usize = 16;
 
+/// The bytes are held in place, not in an allocation of their own (one fewer per key).
 pub struct AesKey {
-    bytes: Secret,
+    bytes: Zeroizing<[u8; KEY_LEN]>,
 }
 
 impl AesKey {
     pub fn generate() -> Self {
-        Self::from_bytes(random_bytes(KEY_LEN)).expect("generated keys have the AES-256 length")
+        let mut bytes = Zeroizing::new([0; KEY_LEN]);
+        rand::rng().fill_bytes(&mut *bytes);
+        Self { bytes }
     }
 
-    /// `None` if the bytes are not an AES-256 key.
-    pub fn from_bytes(bytes: Secret) -> Option<Self> {
-        (bytes.expose().len() == KEY_LEN).then_some(Self { bytes })
+    /// `None` if the bytes are not an AES-256 key. Copied straight into place: no copy
+    /// is left behind unwiped.
+    pub fn from_bytes(from: &[u8]) -> Option<Self> {
+        let mut bytes = Zeroizing::new([0; KEY_LEN]);
+        (from.len() == KEY_LEN).then(|| bytes.copy_from_slice(from))?;
+        Some(Self { bytes })
     }
 
     fn cipher(&self) -> Aes256Gcm {
-        Aes256Gcm::new_from_slice(self.bytes.expose()).expect("the length is checked on creation")
+        Aes256Gcm::new_from_slice(&*self.bytes).expect("the key is 32 bytes")
     }
 
-    pub fn bytes(&self) -> &Secret {
-        &self.bytes
+    pub fn bytes(&self) -> Secret {
+        Secret::new(self.bytes.to_vec())
     }
 
     /// AES-256-GCM: ciphertext followed by the 16-byte tag.
@@ -71,6 +80,6 @@ mod tests {
         );
         assert!(k.open(&[2; NONCE_LEN], &sealed, b"aad").is_none());
         assert!(k.open(&[1; NONCE_LEN], &sealed, b"other").is_none());
-        assert!(AesKey::from_bytes(Secret::new(vec![0; 16])).is_none());
+        assert!(AesKey::from_bytes(&[0; 16]).is_none());
     }
 }
