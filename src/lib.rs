@@ -115,6 +115,7 @@ pub async fn start(config: Config) -> Result<Server, BoxError> {
     let rsa_pool = crypto::pool::RsaPool::new(config.rsa_key_pool);
     let pool_filler = rsa_pool.start();
     let service = Arc::new(Service {
+        default_scope: config.default_scope(),
         config,
         clock,
         store,

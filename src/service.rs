@@ -22,6 +22,8 @@ use crate::store::{Alias, Store};
 
 pub struct Service {
     pub config: Config,
+    /// The configured account and region, shared by the requests (and so the keys) in it.
+    pub default_scope: Scope,
     pub clock: Arc<Clock>,
     pub store: Store,
     pub rsa_pool: Arc<RsaPool>,

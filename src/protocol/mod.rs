@@ -57,7 +57,7 @@ pub async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: B
         if logged {
             key_id = body.get("KeyId").and_then(Value::as_str).map(str::to_owned);
         }
-        let scope = scope::from_headers(&headers, &svc.config.account_id, &svc.config.region);
+        let scope = scope::from_headers(&headers, &svc.default_scope);
         // Each request runs as its own task: a panic becomes KMSInternalException
         // instead of a dropped connection, and a client that hangs up cannot cancel a
         // write between its database commit and its cache update.

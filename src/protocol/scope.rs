@@ -7,7 +7,8 @@ use axum::http::header::AUTHORIZATION;
 
 use crate::model::Scope;
 
-pub fn from_headers(headers: &HeaderMap, default_account: &str, default_region: &str) -> Scope {
+/// `default` itself (shared) when the request names no other account or region.
+pub fn from_headers(headers: &HeaderMap, default: &Scope) -> Scope {
     let credential = headers
         .get(AUTHORIZATION)
         .and_then(|h| h.to_str().ok())
@@ -16,13 +17,16 @@ pub fn from_headers(headers: &HeaderMap, default_account: &str, default_region: 
     let account = if akid.len() == 12 && akid.bytes().all(|b| b.is_ascii_digit()) {
         akid
     } else {
-        default_account
+        &default.account
     };
     let region = if region.is_empty() {
-        default_region
+        &default.region
     } else {
         region
     };
+    if account == &*default.account && region == &*default.region {
+        return default.clone();
+    }
     Scope::new(account, region)
 }
 
@@ -49,7 +53,7 @@ mod tests {
         if let Some(a) = auth {
             headers.insert(AUTHORIZATION, a.parse().unwrap());
         }
-        from_headers(&headers, "111122223333", "us-east-1")
+        from_headers(&headers, &Scope::new("111122223333", "us-east-1"))
     }
 
     #[test]
@@ -58,6 +62,17 @@ mod tests {
         assert_eq!(scope(Some(auth)), Scope::new("444455556666", "eu-west-2"));
         let auth = "AWS4-HMAC-SHA256 Credential=test/20260101/ap-south-1/kms/aws4_request, SignedHeaders=host, Signature=abc";
         assert_eq!(scope(Some(auth)), Scope::new("111122223333", "ap-south-1"));
+    }
+
+    #[test]
+    fn requests_in_the_default_scope_share_its_strings() {
+        let default = Scope::new("111122223333", "us-east-1");
+        let mut headers = HeaderMap::new();
+        let auth = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/kms/aws4_request";
+        headers.insert(AUTHORIZATION, auth.parse().unwrap());
+        let scope = from_headers(&headers, &default);
+        assert!(std::sync::Arc::ptr_eq(&scope.account, &default.account));
+        assert!(std::sync::Arc::ptr_eq(&scope.region, &default.region));
     }
 
     #[test]
