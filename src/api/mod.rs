@@ -75,10 +75,7 @@ impl Serialize for Base64 {
 impl<'de> serde::Deserialize<'de> for Base64 {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let text = std::borrow::Cow::<str>::deserialize(d)?;
-        base64_simd::STANDARD
-            .decode_to_vec(text.as_bytes())
-            .map(Base64)
-            .map_err(|_| serde::de::Error::custom("a blob member is not valid base64"))
+        crate::crypto::secret::decode_base64(&text).map(Base64)
     }
 }
 

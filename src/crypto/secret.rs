@@ -61,11 +61,15 @@ pub fn serialize_base64<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::E
 impl<'de> Deserialize<'de> for Secret {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = Zeroizing::new(String::deserialize(d)?);
-        STANDARD
-            .decode_to_vec(text.as_bytes())
-            .map(Secret::new)
-            .map_err(|_| serde::de::Error::custom("a blob member is not valid base64"))
+        decode_base64(&text).map(Secret::new)
     }
+}
+
+/// A blob member's bytes, with the error every blob member reports.
+pub fn decode_base64<E: serde::de::Error>(text: &str) -> Result<Vec<u8>, E> {
+    STANDARD
+        .decode_to_vec(text.as_bytes())
+        .map_err(|_| E::custom("a blob member is not valid base64"))
 }
 
 /// A response as JSON, in a buffer that is wiped when freed: answers such as Decrypt's
