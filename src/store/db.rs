@@ -99,39 +99,41 @@ pub async fn load(pool: &SqlitePool) -> Result<Loaded, BoxError> {
     let mut materials = Vec::with_capacity(count(db, c"SELECT count(*) FROM key_material")?);
     let mut tags = Vec::with_capacity(count(db, c"SELECT count(*) FROM tags")?);
     {
-        // Rows usually come in their keys' order (both tables grow as keys are created):
-        // the key after the last one found is tried first, and the map of every key is
-        // built only when a row is out of order.
+        // Rows usually come in their keys' order (both tables grow as keys are created,
+        // and a key's rows are written together): the key of the table's last row and the
+        // one after it are tried first, and the map of every key is built only when a row
+        // is out of order.
         let mut index: Option<HashMap<Name, usize>> = None;
-        let mut next = 0;
-        let mut owner = |row: &Row| -> Result<Option<(usize, i64)>, BoxError> {
+        let mut owner = |row: &Row, last: &mut Option<usize>| -> Result<_, BoxError> {
             let wanted = (row.bytes(0)?, row.bytes(1)?, row.bytes(2)?);
-            let at = match keys.get(next) {
-                Some(key) if name(key) == wanted => Some(next),
-                _ => index
-                    .get_or_insert_with(|| {
-                        keys.iter()
-                            .enumerate()
-                            .map(|(at, k)| (name(k), at))
-                            .collect()
-                    })
-                    .get(&wanted)
-                    .copied(),
-            };
-            if let Some(at) = at {
-                next = at + 1;
+            let at = last
+                .map_or(0..1, |last| last..last + 2)
+                .find(|&at| keys.get(at).is_some_and(|key| name(key) == wanted))
+                .or_else(|| {
+                    index
+                        .get_or_insert_with(|| {
+                            keys.iter()
+                                .enumerate()
+                                .map(|(at, k)| (name(k), at))
+                                .collect()
+                        })
+                        .get(&wanted)
+                        .copied()
+                });
+            if at.is_some() {
+                *last = at;
             }
             Ok(at.map(|at| (at, row.int(3).unwrap_or_default())))
         };
-        let mut rows = Rows::prepare(db, MATERIALS)?;
+        let (mut rows, mut last) = (Rows::prepare(db, MATERIALS)?, None);
         while let Some(row) = rows.next()? {
-            if let Some(place) = owner(&row)? {
+            if let Some(place) = owner(&row, &mut last)? {
                 materials.push((place, material_from_row(&row)?));
             }
         }
-        let mut rows = Rows::prepare(db, TAGS)?;
+        let (mut rows, mut last) = (Rows::prepare(db, TAGS)?, None);
         while let Some(row) = rows.next()? {
-            if let Some(place) = owner(&row)? {
+            if let Some(place) = owner(&row, &mut last)? {
                 let (tag_key, tag_value) = (row.str(4)?.to_owned(), row.str(5)?.to_owned());
                 tags.push((place, Tag { tag_key, tag_value }));
             }

@@ -1,6 +1,6 @@
 use aws_sdk_kms::types::Tag;
 
-use crate::common::{create_key, describe, encrypt, spawn};
+use crate::common::{create_key, describe, encrypt, list_rotations, spawn};
 
 #[tokio::test]
 async fn restart_keeps_keys_aliases_tags_policies_and_old_ciphertexts() {
@@ -67,6 +67,58 @@ async fn restart_keeps_keys_aliases_tags_policies_and_old_ciphertexts() {
     assert_eq!(d.pending_deletion_window_in_days, Some(30));
     let again = describe(&kms, "alias/aws/s3").await;
     assert_eq!(again.key_id, managed.key_id);
+}
+
+/// A key's material and tags are rewritten whole when it changes, so a key edited after
+/// others were created has its rows after theirs: start-up must still give every key its
+/// own rows, in their own order.
+#[tokio::test]
+async fn rows_written_after_other_keys_still_reach_their_key() {
+    let t = spawn().await;
+    let kms = t.client();
+    let first = create_key(&kms).await;
+    let before = encrypt(&kms, &first, "before rotation", &[]).await;
+    let others = [create_key(&kms).await, create_key(&kms).await];
+    kms.rotate_key_on_demand()
+        .key_id(&first)
+        .send()
+        .await
+        .unwrap();
+    let after = encrypt(&kms, &first, "after rotation", &[]).await;
+    let tag = |k: &str, v: &str| Tag::builder().tag_key(k).tag_value(v).build().unwrap();
+    for (key, value) in [(&first, "1"), (&others[1], "2"), (&others[0], "3")] {
+        kms.tag_resource()
+            .key_id(key)
+            .tags(tag("k", value))
+            .tags(tag("j", value))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let t = t.restart().await;
+    let kms = t.client();
+
+    for (blob, plaintext) in [(before, "before rotation"), (after, "after rotation")] {
+        let plain = kms.decrypt().ciphertext_blob(blob).send().await.unwrap();
+        assert_eq!(plain.plaintext.unwrap().as_ref(), plaintext.as_bytes());
+        let arn = describe(&kms, &first).await.arn;
+        assert_eq!(plain.key_id, arn);
+    }
+    assert_eq!(list_rotations(&kms, &first, None).await.len(), 1);
+    for (key, value) in [(&first, "1"), (&others[1], "2"), (&others[0], "3")] {
+        let tags = kms.list_resource_tags().key_id(key).send().await.unwrap();
+        let tags: Vec<_> = tags
+            .tags()
+            .iter()
+            .map(|t| (t.tag_key(), t.tag_value()))
+            .collect();
+        assert_eq!(tags, [("k", value), ("j", value)]);
+    }
+    for key in &others {
+        assert!(list_rotations(&kms, key, None).await.is_empty());
+        encrypt(&kms, key, "usable", &[]).await;
+    }
 }
 
 #[tokio::test]
