@@ -77,23 +77,13 @@ impl Material {
     /// which shares the key id) has the same id, as on AWS. Keyed with the database's
     /// secret, so an id can't confirm a guess of the material.
     pub fn imported_id(secret: &[u8; 32], key_id: &str, material: &[u8]) -> [u8; 32] {
-        use hmac::{KeyInit, Mac};
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret)
-            .expect("HMAC takes keys of any length");
-        mac.update(key_id.as_bytes());
-        mac.update(&[0]);
-        mac.update(material);
-        mac.finalize().into_bytes().into()
+        hmac_sha256(secret, &[key_id.as_bytes(), &[0], material])
     }
 
     /// The id that material imported before databases had their secret was given (the key
     /// id as the HMAC key), so that such material imported again is still recognised.
     pub fn earlier_imported_id(key_id: &str, material: &[u8]) -> [u8; 32] {
-        use hmac::{KeyInit, Mac};
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key_id.as_bytes())
-            .expect("HMAC takes keys of any length");
-        mac.update(material);
-        mac.finalize().into_bytes().into()
+        hmac_sha256(key_id.as_bytes(), &[material])
     }
 
     /// The 64-hex KeyMaterialId.
@@ -132,6 +122,17 @@ impl Material {
         entry.description.clone_from(&self.description);
         entry
     }
+}
+
+/// HMAC-SHA256 of `parts` in order, keyed with `key`.
+fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    use hmac::{KeyInit, Mac};
+    let mut mac =
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
 }
 
 #[cfg(test)]
