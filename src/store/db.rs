@@ -145,7 +145,7 @@ pub async fn load(pool: &SqlitePool) -> Result<Loaded, BoxError> {
     let mut rows = Rows::prepare(db, ALIASES)?;
     while let Some(row) = rows.next()? {
         aliases.push((
-            Scope::new(row.str(0)?, row.str(1)?),
+            shared.scope(row.bytes(0)?, row.bytes(1)?)?,
             Alias {
                 name: row.str(2)?.to_owned(),
                 target_key_id: row.str(3)?.to_owned(),
@@ -161,7 +161,7 @@ pub async fn load(pool: &SqlitePool) -> Result<Loaded, BoxError> {
     })
 }
 
-/// What keys share, as read so far: policy documents (most keys keep the default) and
+/// What rows share, as read so far: policy documents (most keys keep the default) and
 /// scopes. Rows come in runs of the same ones: the last one is compared byte for byte before
 /// the set is asked (which hashes and checks the whole text), or a new one is made.
 #[derive(Default)]
