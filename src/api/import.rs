@@ -265,24 +265,24 @@ pub async fn import_key_material(
             "The EncryptedKeyMaterial could not be decrypted with the wrapping key of the import token and its wrapping algorithm.",
         )
     })?;
-    let id = Material::imported_id(ctx.svc.store.material_id_key(), &current.id, bytes.expose());
-    let earlier_id = Material::earlier_imported_id(&current.id, bytes.expose());
-    let mut import = Import {
-        id,
-        key: parse_material(current.spec, &bytes)?,
-        valid_to,
-        description: req.key_material_description,
-    };
+    let material = parse_material(current.spec, &bytes)?;
     let mut txn = ctx.svc.store.begin().await?;
     let current = ctx.svc.resolve_key_only(&ctx.scope, &req.key_id)?;
     check_importable(&current, op)?;
     token_for(&ctx, &claims, &current, now)?;
     let mut key = (*current).clone();
     // Material a database held before it had its secret keeps the id it was given.
-    if key.material(&earlier_id).is_some() {
-        import.id = earlier_id;
-    }
-    let id = import.id;
+    let earlier = Material::earlier_imported_id(&key.id, bytes.expose());
+    let id = match key.material(&earlier) {
+        Some(_) => earlier,
+        None => Material::imported_id(ctx.svc.store.material_id_key(), &key.id, bytes.expose()),
+    };
+    let import = Import {
+        id,
+        key: material,
+        valid_to,
+        description: req.key_material_description,
+    };
     let import_type = req.import_type.unwrap_or(if key.materials.is_empty() {
         ImportType::NewKeyMaterial
     } else {
