@@ -37,23 +37,17 @@ impl Scope {
         self.region.starts_with("cn-")
     }
 
-    /// Built by hand rather than with `format!`: most answers carry one.
     pub fn key_arn(&self, key_id: &str) -> String {
-        [
-            "arn:",
-            self.partition(),
-            ":kms:",
-            &self.region,
-            ":",
-            &self.account,
-            ":key/",
-            key_id,
-        ]
-        .concat()
+        self.arn("key/", key_id)
     }
 
     /// `alias_name` includes its `alias/` prefix.
     pub fn alias_arn(&self, alias_name: &str) -> String {
+        self.arn("", alias_name)
+    }
+
+    /// Built by hand rather than with `format!`: most answers carry one.
+    fn arn(&self, kind: &str, name: &str) -> String {
         [
             "arn:",
             self.partition(),
@@ -62,7 +56,8 @@ impl Scope {
             ":",
             &self.account,
             ":",
-            alias_name,
+            kind,
+            name,
         ]
         .concat()
     }
