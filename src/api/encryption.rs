@@ -43,19 +43,19 @@ fn check_context(key: &Key, context: &Option<EncryptionContext>) -> Result<()> {
 
 /// Encrypts under the key's current material: a blob for symmetric keys, the raw
 /// algorithm output for asymmetric ones. Returns the ciphertext and, for symmetric keys,
-/// the KeyMaterialId used.
+/// the id of the material used (the KeyMaterialId, in hex, of answers that show it).
 fn seal(
     key: &Key,
     algorithm: EncryptionAlgorithm,
     plaintext: &[u8],
     context: &EncryptionContext,
-) -> Result<(Vec<u8>, Option<String>)> {
+) -> Result<(Vec<u8>, Option<[u8; 32]>)> {
     let material = key
         .current_material()
         .ok_or_else(|| KmsError::internal(format!("{} has no key material", key.arn())))?;
     if let Some(aes) = material.aes() {
         let blob = blob::seal(&key.id, &material.id, aes, plaintext, context);
-        return Ok((blob, Some(material.id_hex())));
+        return Ok((blob, Some(material.id)));
     }
     let secret = usage::current_key(key)?;
     let max = secret.max_plaintext(algorithm);
@@ -141,7 +141,7 @@ impl Source<'_> {
                     .and_then(|m| m.aes())
                     .ok_or_else(KmsError::invalid_ciphertext)?;
                 let plaintext = parsed
-                    .open(aes, &context.clone().unwrap_or_default())
+                    .open(aes, context.as_ref().unwrap_or(&blob::NO_CONTEXT))
                     .ok_or_else(KmsError::invalid_ciphertext)?;
                 Ok(Opened {
                     key,
@@ -345,7 +345,7 @@ pub async fn re_encrypt(ctx: Ctx, req: ReEncryptRequest) -> Result<ReEncryptResp
         source_encryption_algorithm: opened.algorithm,
         destination_encryption_algorithm: dest_algorithm,
         source_key_material_id: opened.material_id,
-        destination_key_material_id: destination_material,
+        destination_key_material_id: destination_material.map(|id| hex(&id)),
     })
 }
 
@@ -398,7 +398,7 @@ pub fn wrap(
         plaintext.expose(),
         context,
     )?;
-    Ok((blob, material_id.unwrap_or_default()))
+    Ok((blob, material_id.map(|id| hex(&id)).unwrap_or_default()))
 }
 
 /// A new data key of `len` bytes for `op`: the key, the plaintext, the blob, the id.

@@ -14,6 +14,7 @@
 //! encryption context is bound with length prefixes, so `{"ab":"c"}` and `{"a":"bc"}`
 //! can never be confused.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use super::symmetric::{AesKey, NONCE_LEN, TAG_LEN};
@@ -23,6 +24,9 @@ pub const VERSION: u8 = 1;
 
 /// An encryption context; the map keeps pairs sorted by key bytes.
 pub type EncryptionContext = BTreeMap<String, String>;
+
+/// No encryption context: what a request without one is sealed and opened with.
+pub static NO_CONTEXT: EncryptionContext = BTreeMap::new();
 
 /// A blob split into its parts; nothing is verified until [`Parsed::open`].
 #[derive(Debug)]
@@ -48,11 +52,14 @@ pub fn seal(
     blob.push(key_id.len() as u8);
     blob.extend_from_slice(key_id.as_bytes());
     blob.extend_from_slice(material_id);
-    let aad = aad(&blob, context);
+    let header_len = blob.len();
     let nonce: [u8; NONCE_LEN] = random_array();
-    let sealed = aes.seal(&nonce, plaintext, &aad);
     blob.extend_from_slice(&nonce);
-    blob.extend_from_slice(&sealed);
+    // The plaintext is copied into the blob and encrypted there.
+    blob.extend_from_slice(plaintext);
+    let (header, sealed) = blob.split_at_mut(header_len + NONCE_LEN);
+    let tag = aes.seal_in_place(&nonce, sealed, &aad(&header[..header_len], context));
+    blob.extend_from_slice(&tag);
     blob
 }
 
@@ -87,7 +94,11 @@ impl Parsed<'_> {
     }
 }
 
-fn aad(header: &[u8], context: &EncryptionContext) -> Vec<u8> {
+/// The header alone when there is no context (no copy), else the header and the context.
+fn aad<'h>(header: &'h [u8], context: &EncryptionContext) -> Cow<'h, [u8]> {
+    if context.is_empty() {
+        return Cow::Borrowed(header);
+    }
     let mut aad = header.to_vec();
     for (k, v) in context {
         for part in [k, v] {
@@ -95,7 +106,7 @@ fn aad(header: &[u8], context: &EncryptionContext) -> Vec<u8> {
             aad.extend_from_slice(part.as_bytes());
         }
     }
-    aad
+    Cow::Owned(aad)
 }
 
 #[cfg(test)]

@@ -3,8 +3,9 @@
 //! since an expanded AES-GCM key takes over a kilobyte and every key of the store is in
 //! memory.
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
+use aes_gcm::aead::inout::InOutBuf;
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
 use zeroize::Zeroizing;
 
 use rand::Rng;
@@ -43,25 +44,32 @@ impl AesKey {
         Secret::new(self.bytes.to_vec())
     }
 
-    /// AES-256-GCM: ciphertext followed by the 16-byte tag.
-    pub fn seal(&self, nonce: &[u8; NONCE_LEN], plaintext: &[u8], aad: &[u8]) -> Vec<u8> {
+    /// AES-256-GCM in place: `buffer` turns from plaintext into ciphertext, and the tag
+    /// is returned (no buffer of its own for the ciphertext).
+    pub fn seal_in_place(
+        &self,
+        nonce: &[u8; NONCE_LEN],
+        buffer: &mut [u8],
+        aad: &[u8],
+    ) -> [u8; TAG_LEN] {
         self.cipher()
-            .encrypt(
-                &Nonce::from(*nonce),
-                Payload {
-                    msg: plaintext,
-                    aad,
-                },
-            )
+            .encrypt_inout_detached(&Nonce::from(*nonce), aad, buffer.into())
             .expect("AES-GCM encrypts any input below 64 GiB")
+            .into()
     }
 
-    /// `None` when the tag does not verify: wrong key, wrong AAD or a damaged blob.
+    /// The plaintext of `sealed` (ciphertext followed by the 16-byte tag), decrypted
+    /// straight into its own buffer; `None` when the tag does not verify: wrong key, wrong
+    /// AAD or a damaged blob.
     pub fn open(&self, nonce: &[u8; NONCE_LEN], sealed: &[u8], aad: &[u8]) -> Option<Secret> {
+        let (ciphertext, tag) = sealed.split_at_checked(sealed.len().checked_sub(TAG_LEN)?)?;
+        let tag = Tag::from(<[u8; TAG_LEN]>::try_from(tag).ok()?);
+        let mut plaintext = Secret::new(vec![0; ciphertext.len()]);
+        let buffer = InOutBuf::new(ciphertext, plaintext.expose_mut()).ok()?;
         self.cipher()
-            .decrypt(&Nonce::from(*nonce), Payload { msg: sealed, aad })
-            .ok()
-            .map(Secret::new)
+            .decrypt_inout_detached(&Nonce::from(*nonce), aad, buffer, &tag)
+            .ok()?;
+        Some(plaintext)
     }
 }
 
@@ -72,14 +80,20 @@ mod tests {
     #[test]
     fn seal_and_open_need_the_same_nonce_and_aad() {
         let k = AesKey::generate();
-        let sealed = k.seal(&[1; NONCE_LEN], b"data", b"aad");
-        assert_eq!(sealed.len(), 4 + TAG_LEN);
+        let mut sealed = b"data".to_vec();
+        let tag = k.seal_in_place(&[1; NONCE_LEN], &mut sealed, b"aad");
+        assert_ne!(sealed, b"data");
+        sealed.extend_from_slice(&tag);
         assert_eq!(
             k.open(&[1; NONCE_LEN], &sealed, b"aad").unwrap().expose(),
             b"data"
         );
         assert!(k.open(&[2; NONCE_LEN], &sealed, b"aad").is_none());
         assert!(k.open(&[1; NONCE_LEN], &sealed, b"other").is_none());
+        assert!(
+            k.open(&[1; NONCE_LEN], &sealed[..TAG_LEN - 1], b"aad")
+                .is_none()
+        );
         assert!(AesKey::from_bytes(&[0; 16]).is_none());
     }
 }
