@@ -59,20 +59,25 @@ impl Service {
     /// Finds the key that `key_id` (key id, key ARN, alias name or alias ARN) names in
     /// `scope`. Must not be called while holding a [`crate::store::Txn`]: an
     /// `alias/aws/...` name may create its AWS managed key.
-    pub async fn resolve(&self, scope: &Scope, key_id: &str) -> Result<Arc<Key>> {
+    pub async fn resolve(self: &Arc<Self>, scope: &Scope, key_id: &str) -> Result<Arc<Key>> {
         match KeyRef::parse(key_id, Accepts::KeyOrAlias)? {
-            KeyRef::Key { scope: named, id } => self.key_by_id(scope, named.as_ref(), &id),
+            KeyRef::Key { scope: named, id } => self.key_by_id(scope, named.as_ref(), id),
             KeyRef::Alias { scope: named, name } => {
                 if named.as_ref().is_some_and(|s| s != scope) {
-                    return Err(alias_not_found(named.as_ref().unwrap_or(scope), &name));
+                    return Err(alias_not_found(named.as_ref().unwrap_or(scope), name));
                 }
-                if let Some(alias) = self.store.alias(scope, &name) {
+                if let Some(alias) = self.store.alias(scope, name) {
                     return self.key_by_id(scope, None, &alias.target_key_id);
                 }
-                if is_aws_service_alias(&name) {
-                    return self.aws_managed_key(scope, &name).await;
+                if is_aws_service_alias(name) {
+                    // A task of its own: operations that only read run on the request's
+                    // task, which a client hanging up would cancel mid-write.
+                    let (svc, scope, name) = (self.clone(), scope.clone(), name.to_owned());
+                    return tokio::spawn(async move { svc.aws_managed_key(&scope, &name).await })
+                        .await
+                        .unwrap_or_else(|e| Err(KmsError::internal(e)));
                 }
-                Err(alias_not_found(scope, &name))
+                Err(alias_not_found(scope, name))
             }
         }
     }
@@ -80,21 +85,21 @@ impl Service {
     /// A key by id; `named` is the scope of an ARN, which must be the request's own. AWS
     /// answers an ARN of another region with `Invalid arn <its region>`.
     fn key_by_id(&self, scope: &Scope, named: Option<&Scope>, id: &str) -> Result<Arc<Key>> {
-        let arn = named.unwrap_or(scope).key_arn(id);
+        let not_found = || key_not_found(&named.unwrap_or(scope).key_arn(id));
         if let Some(named) = named.filter(|s| s.region != scope.region) {
             return Err(KmsError::not_found(format!("Invalid arn {}", named.region)));
         }
         if named.is_some_and(|s| s != scope) {
-            return Err(key_not_found(&arn));
+            return Err(not_found());
         }
-        self.store.key(scope, id).ok_or_else(|| key_not_found(&arn))
+        self.store.key(scope, id).ok_or_else(not_found)
     }
 
     /// Finds the key a key id or key ARN names (operations that refuse aliases). Never
     /// waits, so it may be called inside a write.
     pub fn resolve_key_only(&self, scope: &Scope, key_id: &str) -> Result<Arc<Key>> {
         match KeyRef::parse(key_id, Accepts::KeyOnly)? {
-            KeyRef::Key { scope: named, id } => self.key_by_id(scope, named.as_ref(), &id),
+            KeyRef::Key { scope: named, id } => self.key_by_id(scope, named.as_ref(), id),
             KeyRef::Alias { .. } => Err(KmsError::invalid_key_id(key_id)),
         }
     }

@@ -448,7 +448,7 @@ pub async fn get_key_last_usage(ctx: Ctx, req: KeyIdRequest) -> Result<GetKeyLas
             operation: usage.as_ref().map(|u| u.operation),
             timestamp: usage.as_ref().map(|u| u.at),
             cloud_trail_event_id: usage.as_ref().map(Usage::event_id),
-            kms_request_id: usage.map(|u| u.request_id),
+            kms_request_id: usage.map(|u| u.request_id.to_string()),
         },
         tracking_start_date: tracking_start.max(key.created_at),
         key_creation_date: key.created_at,

@@ -24,10 +24,10 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use crate::crypto::secret::Wiped;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use zeroize::Zeroizing;
 
 use crate::clock::Timestamp;
 use crate::error::{KmsError, Result};
@@ -42,7 +42,7 @@ use crate::store::last_usage::Usage;
 pub struct Ctx {
     pub svc: Arc<Service>,
     pub scope: Scope,
-    pub request_id: String,
+    pub request_id: uuid::Uuid,
 }
 
 impl Ctx {
@@ -54,28 +54,27 @@ impl Ctx {
             Usage {
                 operation: op.name(),
                 at: self.svc.now(),
-                request_id: self.request_id.clone(),
+                request_id: self.request_id,
                 event_id: crate::crypto::random_array(),
             },
         );
     }
 }
 
-/// Bytes that are not secret (ciphertexts, signatures, MACs, public keys): plain base64
-/// on the wire.
+/// Bytes that are not secret (ciphertexts, signatures, MACs, public keys): base64 on the
+/// wire, as [`to_json`](crate::crypto::secret::to_json) writes bytes.
 #[derive(Debug)]
 pub struct Base64(pub Vec<u8>);
 
 impl Serialize for Base64 {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        crate::crypto::secret::serialize_base64(&self.0, s)
+        s.serialize_bytes(&self.0)
     }
 }
 
 impl<'de> serde::Deserialize<'de> for Base64 {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        let text = std::borrow::Cow::<str>::deserialize(d)?;
-        crate::crypto::secret::decode_base64(&text).map(Base64)
+        crate::crypto::secret::deserialize_base64(d).map(Base64)
     }
 }
 
@@ -103,16 +102,12 @@ pub async fn change_key(
 }
 
 /// A handler behind the dispatch table: decoded body in, encoded response out.
-type Route = fn(Ctx, Value) -> Pin<Box<dyn Future<Output = Result<Zeroizing<Vec<u8>>>> + Send>>;
+type Route = fn(Ctx, Value) -> Pin<Box<dyn Future<Output = Result<Wiped>> + Send>>;
 
 /// Decodes the checked body into the handler's request, runs it, encodes its response.
 /// The model check has already vouched for every member, so decoding fails only on a
 /// shape the model allows but the request type does not: a SerializationException.
-async fn call<Req, Resp, Fut>(
-    ctx: Ctx,
-    body: Value,
-    handler: fn(Ctx, Req) -> Fut,
-) -> Result<Zeroizing<Vec<u8>>>
+async fn call<Req, Resp, Fut>(ctx: Ctx, body: Value, handler: fn(Ctx, Req) -> Fut) -> Result<Wiped>
 where
     Req: DeserializeOwned,
     Resp: Serialize,
@@ -199,10 +194,10 @@ fn route(op: Operation) -> Route {
 pub async fn dispatch(
     svc: Arc<Service>,
     scope: Scope,
-    request_id: String,
+    request_id: uuid::Uuid,
     op: Operation,
     mut body: Value,
-) -> Result<Zeroizing<Vec<u8>>> {
+) -> Result<Wiped> {
     if op == Operation::CreateKey {
         keys::lift_localstack_tags(&mut body);
     }

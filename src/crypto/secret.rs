@@ -1,20 +1,76 @@
-//! Bytes that must never be seen: key material and plaintexts. Zeroed on drop, redacted in
+//! Bytes that must never be seen: key material and plaintexts. Wiped on drop, redacted in
 //! `Debug`, base64 on the wire.
 
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+
 use base64_simd::STANDARD;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use zeroize::Zeroizing;
+use serde::de::{Deserializer, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+use zeroize::Zeroize;
+
+/// A byte buffer wiped, capacity and all, when dropped. `zeroize` wipes a `Vec` one
+/// byte at a time; this wipes it in bulk (still behind `zeroize`'s barrier), which for a
+/// kilobyte is the difference between a memset and a loop as long as sealing it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Wiped(Vec<u8>);
+
+impl Wiped {
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(bytes)
+    }
+
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self(Vec::with_capacity(capacity))
+    }
+}
+
+impl Drop for Wiped {
+    fn drop(&mut self) {
+        zeroize::zeroize_bytes(&mut self.0);
+        self.0.spare_capacity_mut().zeroize();
+    }
+}
+
+impl Deref for Wiped {
+    type Target = Vec<u8>;
+    fn deref(&self) -> &Vec<u8> {
+        &self.0
+    }
+}
+
+impl DerefMut for Wiped {
+    fn deref_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.0
+    }
+}
+
+impl AsRef<[u8]> for Wiped {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Wiped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[REDACTED; {} bytes]", self.0.len())
+    }
+}
 
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(Zeroizing<Vec<u8>>);
+pub struct Secret(Wiped);
 
 impl Secret {
     pub fn new(bytes: Vec<u8>) -> Self {
-        Self(Zeroizing::new(bytes))
+        Self(Wiped(bytes))
     }
 
     pub fn expose(&self) -> &[u8] {
         &self.0
+    }
+
+    pub fn expose_mut(&mut self) -> &mut [u8] {
+        &mut self.0
     }
 
     pub fn len(&self) -> usize {
@@ -26,70 +82,96 @@ impl Secret {
     }
 }
 
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Secret([REDACTED; {} bytes])", self.0.len())
     }
 }
 
+/// Bytes, which trent's JSON writer ([`to_json`]) writes as a base64 string, as AWS JSON
+/// 1.1 writes every blob.
 impl Serialize for Secret {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        serialize_base64(self.expose(), s)
+        s.serialize_bytes(self.expose())
     }
-}
-
-/// Bytes as a base64 JSON string. Base64 never needs escaping, so the text goes out as
-/// it is (a `RawValue`): escaping a kilobyte of ciphertext byte by byte was the largest
-/// single cost of an Encrypt answer. The buffer is wiped afterwards, as it may hold a
-/// plaintext. Only serde_json writes a `RawValue` as it is; every answer of trent is JSON.
-pub fn serialize_base64<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-    let len = STANDARD.encoded_length(bytes.len());
-    let mut quoted = Zeroizing::new(vec![b'"'; len + 2]);
-    // Fills exactly the `len` bytes between the quotes.
-    let _ = STANDARD.encode(bytes, base64_simd::Out::from_slice(&mut quoted[1..=len]));
-    let text =
-        String::from_utf8(std::mem::take(&mut *quoted)).map_err(serde::ser::Error::custom)?;
-    let raw: Box<serde_json::value::RawValue> =
-        serde_json::value::RawValue::from_string(text).map_err(serde::ser::Error::custom)?;
-    let result = raw.serialize(s);
-    // The raw value owns the text now: wipe it before it is freed.
-    let mut text: Box<str> = raw.into();
-    zeroize::Zeroize::zeroize(&mut text);
-    result
 }
 
 impl<'de> Deserialize<'de> for Secret {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = Zeroizing::new(String::deserialize(d)?);
-        decode_base64(&text).map(Secret::new)
+        deserialize_base64(d).map(Secret::new)
     }
 }
 
-/// A blob member's bytes, with the error every blob member reports.
-pub fn decode_base64<E: serde::de::Error>(text: &str) -> Result<Vec<u8>, E> {
-    STANDARD
-        .decode_to_vec(text.as_bytes())
-        .map_err(|_| E::custom("a blob member is not valid base64"))
+/// A blob member's bytes from its base64 string. A string borrowed from the request is
+/// decoded in place; one handed over is wiped once decoded (it may spell a plaintext).
+pub fn deserialize_base64<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+    struct Blob;
+    impl Visitor<'_> for Blob {
+        type Value = Vec<u8>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a base64 string")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Vec<u8>, E> {
+            STANDARD
+                .decode_to_vec(text.as_bytes())
+                .map_err(|_| E::custom("a blob member is not valid base64"))
+        }
+
+        fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Vec<u8>, E> {
+            let text = Wiped(text.into_bytes());
+            // Only ever UTF-8: it was a String.
+            self.visit_str(std::str::from_utf8(&text).unwrap_or_default())
+        }
+    }
+    d.deserialize_str(Blob)
 }
 
 /// A response as JSON, in a buffer that is wiped when freed: answers such as Decrypt's
 /// and GenerateDataKey's hold a plaintext. Growing the buffer wipes the one it replaces.
-pub fn to_json(value: &impl Serialize) -> serde_json::Result<Zeroizing<Vec<u8>>> {
-    let mut out = WipingWriter(Zeroizing::new(Vec::with_capacity(1024)));
-    serde_json::to_writer(&mut out, value)?;
+/// Bytes ([`Secret`], `Base64`) are written as base64 strings.
+pub fn to_json(value: &impl Serialize) -> serde_json::Result<Wiped> {
+    let mut out = WipingWriter(Wiped::with_capacity(2048));
+    value.serialize(&mut serde_json::Serializer::with_formatter(&mut out, Wire))?;
     Ok(out.0)
 }
 
-struct WipingWriter(Zeroizing<Vec<u8>>);
+/// serde_json's compact output, except that bytes are a base64 string. Base64 never
+/// needs escaping, so it goes out as it is encoded, without the escape scan of a string.
+struct Wire;
+
+impl serde_json::ser::Formatter for Wire {
+    fn write_byte_array<W: ?Sized + std::io::Write>(
+        &mut self,
+        out: &mut W,
+        bytes: &[u8],
+    ) -> std::io::Result<()> {
+        /// Input bytes per chunk: a multiple of 3, so chunks concatenate into one text.
+        const CHUNK: usize = 768;
+        let mut text = [0u8; CHUNK / 3 * 4];
+        let written = (|| {
+            out.write_all(b"\"")?;
+            for part in bytes.chunks(CHUNK) {
+                out.write_all(STANDARD.encode(part, base64_simd::Out::from_slice(&mut text)))?;
+            }
+            out.write_all(b"\"")
+        })();
+        zeroize::zeroize_bytes(&mut text);
+        written
+    }
+}
+
+struct WipingWriter(Wiped);
 
 impl std::io::Write for WipingWriter {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         let needed = self.0.len() + bytes.len();
         if needed > self.0.capacity() {
-            let mut grown = Vec::with_capacity(needed.max(self.0.capacity() * 2));
+            let mut grown = Wiped::with_capacity(needed.max(self.0.capacity() * 2));
             grown.extend_from_slice(&self.0);
             // The old buffer is wiped as it is dropped.
-            self.0 = Zeroizing::new(grown);
+            self.0 = grown;
         }
         self.0.extend_from_slice(bytes);
         Ok(bytes.len())
@@ -116,15 +198,29 @@ mod tests {
     fn base64_round_trip_and_bad_input() {
         let s: Secret = serde_json::from_str("\"aGVsbG8=\"").unwrap();
         assert_eq!(s.expose(), b"hello");
-        assert_eq!(serde_json::to_string(&s).unwrap(), "\"aGVsbG8=\"");
+        assert_eq!(*to_json(&s).unwrap(), b"\"aGVsbG8=\"");
+        let s: Secret = serde_json::from_value(serde_json::json!("aGVsbG8=")).unwrap();
+        assert_eq!(s.expose(), b"hello");
         let err = serde_json::from_str::<Secret>("\"not base64!\"").unwrap_err();
         assert!(!err.to_string().contains("not base64!"));
     }
 
     #[test]
-    fn json_grows_without_leaving_copies_and_matches_serde_json() {
-        let value = serde_json::json!({"Plaintext": Secret::new(vec![7; 5000]), "n": 1});
+    fn json_grows_and_writes_bytes_as_base64() {
+        #[derive(Serialize)]
+        struct Answer {
+            #[serde(rename = "Plaintext")]
+            plaintext: Secret,
+            n: &'static str,
+        }
+        let bytes: Vec<u8> = (0..5000).map(|i| (i * 7) as u8).collect();
+        let value = Answer {
+            plaintext: Secret::new(bytes.clone()),
+            n: "\\",
+        };
         let wiped = to_json(&value).unwrap();
-        assert_eq!(*wiped, serde_json::to_vec(&value).unwrap());
+        let expected =
+            serde_json::json!({"Plaintext": STANDARD.encode_to_string(&bytes), "n": "\\"});
+        assert_eq!(*wiped, serde_json::to_vec(&expected).unwrap());
     }
 }

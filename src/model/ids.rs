@@ -72,17 +72,17 @@ pub enum Accepts {
     KeyOrAlias,
 }
 
-/// A parsed key identifier.
+/// A parsed key identifier, borrowing its id or name from the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyRef {
-    Key { scope: Option<Scope>, id: String },
-    Alias { scope: Option<Scope>, name: String },
+pub enum KeyRef<'a> {
+    Key { scope: Option<Scope>, id: &'a str },
+    Alias { scope: Option<Scope>, name: &'a str },
 }
 
-impl KeyRef {
+impl<'a> KeyRef<'a> {
     /// Parses `input` as the forms `accepts` allows; anything else is
     /// `NotFoundException: Invalid keyId '<input>'`, as AWS answers.
-    pub fn parse(input: &str, accepts: Accepts) -> Result<Self> {
+    pub fn parse(input: &'a str, accepts: Accepts) -> Result<Self> {
         let invalid = || KmsError::invalid_key_id(input);
         let parsed = if let Some(rest) = input.strip_prefix("arn:") {
             let mut parts = rest.splitn(5, ':');
@@ -110,14 +110,11 @@ impl KeyRef {
                 if !is_key_id(id) {
                     return Err(invalid());
                 }
-                KeyRef::Key {
-                    scope,
-                    id: id.to_owned(),
-                }
+                KeyRef::Key { scope, id }
             } else if resource.starts_with("alias/") && is_alias_name(resource) {
                 KeyRef::Alias {
                     scope,
-                    name: resource.to_owned(),
+                    name: resource,
                 }
             } else {
                 return Err(invalid());
@@ -128,12 +125,12 @@ impl KeyRef {
             }
             KeyRef::Alias {
                 scope: None,
-                name: input.to_owned(),
+                name: input,
             }
         } else if is_key_id(input) {
             KeyRef::Key {
                 scope: None,
-                id: input.to_owned(),
+                id: input,
             }
         } else {
             return Err(invalid());
@@ -235,7 +232,7 @@ mod tests {
             KeyRef::parse(ID, Accepts::KeyOnly).unwrap(),
             KeyRef::Key {
                 scope: None,
-                id: ID.into()
+                id: ID
             }
         );
         let arn = format!("arn:aws:kms:eu-west-1:111122223333:key/{ID}");
@@ -243,7 +240,7 @@ mod tests {
             KeyRef::parse(&arn, Accepts::KeyOnly).unwrap(),
             KeyRef::Key {
                 scope: Some(Scope::new("111122223333", "eu-west-1")),
-                id: ID.into()
+                id: ID
             }
         );
         assert!(matches!(

@@ -76,6 +76,34 @@ operations!(
     VerifyMac,
 );
 
+impl Operation {
+    /// Operations whose handlers never open a write (the AWS managed key that naming an
+    /// `alias/aws/*` may create is written on a task of its own): they may run on the
+    /// request's own task, since a client hanging up cannot cut a write short. Every other
+    /// operation runs on a task of its own.
+    pub fn never_writes(self) -> bool {
+        use Operation::*;
+        matches!(
+            self,
+            Encrypt
+                | Decrypt
+                | ReEncrypt
+                | GenerateDataKey
+                | GenerateDataKeyWithoutPlaintext
+                | GenerateDataKeyPair
+                | GenerateDataKeyPairWithoutPlaintext
+                | GenerateRandom
+                | Sign
+                | Verify
+                | GenerateMac
+                | VerifyMac
+                | DeriveSharedSecret
+                | GetPublicKey
+                | DescribeKey
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

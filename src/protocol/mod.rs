@@ -5,19 +5,21 @@
 pub mod model;
 pub mod scope;
 
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
+use crate::crypto::secret::Wiped;
+use crate::error::{ErrorCode, KmsError, Result};
+use crate::model::Operation;
+use crate::service::Service;
 use axum::body::{Body, Bytes, to_bytes};
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use zeroize::Zeroizing;
-
-use crate::error::{ErrorCode, KmsError, Result};
-use crate::model::Operation;
-use crate::service::Service;
 
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 const TARGET_PREFIX: &str = "TrentService.";
@@ -25,13 +27,13 @@ const TARGET_PREFIX: &str = "TrentService.";
 pub const MAX_BODY: usize = 1024 * 1024;
 
 /// `POST /`: one KMS request.
-pub async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: Body) -> Response {
+pub async fn handle(State(svc): State<Arc<Service>>, request: Request) -> Response {
     let started = std::time::Instant::now();
+    let (parts, body) = request.into_parts();
+    let headers = &parts.headers;
     // From the thread's CSPRNG, not a getrandom system call per request.
-    let request_id = uuid::Builder::from_random_bytes(crate::crypto::random_array())
-        .into_uuid()
-        .to_string();
-    let op = operation(&headers);
+    let request_id = uuid::Builder::from_random_bytes(crate::crypto::random_array()).into_uuid();
+    let op = operation(headers);
     // The request line's level: info in JSON mode, else debug; skipped when filtered out,
     // so the hot path keeps no copy of the key id for nothing.
     let json_logs = svc.config.log_format == crate::config::LogFormat::Json;
@@ -47,7 +49,7 @@ pub async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: B
     let result = async {
         // Read (or refuse) the body first: an answer sent before it is read would leave
         // the rest of it in the connection.
-        let body = read_body(&headers, body)
+        let body = read_body(headers, body)
             .await
             .inspect_err(|_| close = true)?;
         let op = op.clone()?;
@@ -57,23 +59,23 @@ pub async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: B
         if logged {
             key_id = body.get("KeyId").and_then(Value::as_str).map(str::to_owned);
         }
-        let scope = scope::from_headers(&headers, &svc.default_scope);
-        // Each request runs as its own task: a panic becomes KMSInternalException
-        // instead of a dropped connection, and a client that hangs up cannot cancel a
-        // write between its database commit and its cache update.
-        tokio::spawn(crate::api::dispatch(
-            svc.clone(),
-            scope,
-            request_id.clone(),
-            op,
-            body,
-        ))
-        .await
-        .unwrap_or_else(|e| Err(KmsError::internal(e)))
+        let scope = scope::from_headers(headers, &svc.default_scope);
+        let run = crate::api::dispatch(svc.clone(), scope, request_id, op, body);
+        // A panic becomes KMSInternalException instead of a dropped connection. An
+        // operation that writes runs as a task of its own, so that a client that hangs up
+        // cannot cancel a write between its database commit and its cache update; the
+        // others are spared the task (a tenth of an Encrypt's cost).
+        if op.never_writes() {
+            CatchPanic(Box::pin(run)).await
+        } else {
+            tokio::spawn(run)
+                .await
+                .unwrap_or_else(|e| Err(KmsError::internal(e)))
+        }
     }
     .await;
     let code = result.as_ref().err().map(|e| e.code.aws_name());
-    let mut response = respond(&request_id, result);
+    let mut response = respond(request_id, result);
     if close {
         response
             .headers_mut()
@@ -89,9 +91,22 @@ pub async fn handle(State(svc): State<Arc<Service>>, headers: HeaderMap, body: B
         response.status().as_u16(),
         code,
         started.elapsed(),
-        &request_id,
+        request_id,
     );
     response
+}
+
+/// A request's future, answering KMSInternalException if it panics.
+struct CatchPanic<F>(F);
+
+impl<F: Future<Output = Result<Wiped>> + Unpin> Future for CatchPanic<F> {
+    type Output = Result<Wiped>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let run = &mut self.0;
+        std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(run).poll(cx)))
+            .unwrap_or_else(|_| Poll::Ready(Err(KmsError::internal("the request panicked"))))
+    }
 }
 
 /// One line per request: at info in JSON mode (for log pipelines), at debug otherwise.
@@ -103,7 +118,7 @@ fn log_request(
     status: u16,
     error: Option<&str>,
     duration: std::time::Duration,
-    request_id: &str,
+    request_id: uuid::Uuid,
 ) {
     macro_rules! line {
         ($level:ident) => {
@@ -113,7 +128,7 @@ fn log_request(
                 status,
                 error,
                 duration_ms = duration.as_secs_f64() * 1000.0,
-                request_id,
+                %request_id,
                 "request"
             )
         };
@@ -212,7 +227,7 @@ fn wipe(body: Bytes) {
 }
 
 /// The answer: a response body (wiped once sent: it may hold a plaintext) or the error's.
-fn respond(request_id: &str, result: Result<Zeroizing<Vec<u8>>>) -> Response {
+fn respond(request_id: uuid::Uuid, result: Result<Wiped>) -> Response {
     let (status, body) = match result {
         Ok(body) => (axum::http::StatusCode::OK, Bytes::from_owner(body)),
         Err(e) => (e.code.status(), Bytes::from(error_body(&e))),
@@ -220,7 +235,9 @@ fn respond(request_id: &str, result: Result<Zeroizing<Vec<u8>>>) -> Response {
     let mut response = (status, body).into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
-    if let Ok(id) = HeaderValue::from_str(request_id) {
+    let mut id = [0; uuid::fmt::Hyphenated::LENGTH];
+    let id = request_id.hyphenated().encode_lower(&mut id);
+    if let Ok(id) = HeaderValue::from_str(id) {
         h.insert("x-amzn-requestid", id);
     }
     response

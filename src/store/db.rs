@@ -789,7 +789,7 @@ pub async fn load_last_usage(
                     .ok_or_else(|| format!("unknown stored operation {operation:?}"))?
                     .name(),
                 at: Timestamp(row.try_get("used_at")?),
-                request_id: row.try_get("request_id")?,
+                request_id: uuid::Uuid::parse_str(&row.try_get::<String, _>("request_id")?)?,
                 event_id: *uuid::Uuid::parse_str(&row.try_get::<String, _>("event_id")?)?
                     .as_bytes(),
             },
@@ -819,7 +819,7 @@ pub async fn write_last_usage(
         .bind(id)
         .bind(usage.operation)
         .bind(usage.at.millis())
-        .bind(&usage.request_id)
+        .bind(usage.request_id.to_string())
         .bind(usage.event_id())
         .execute(&mut *tx)
         .await?;

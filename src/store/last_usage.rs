@@ -17,7 +17,7 @@ pub struct Usage {
     /// The operation's name, one of AWS's KeyLastUsageTrackingOperation values.
     pub operation: &'static str,
     pub at: Timestamp,
-    pub request_id: String,
+    pub request_id: uuid::Uuid,
     /// Random; shown as a UUID (trent has no CloudTrail, but the id is unique per use).
     pub event_id: [u8; 16],
 }
