@@ -2,8 +2,8 @@
 //! form check of the grant tokens that any request may carry. Grants are recorded, listed
 //! and retired as on AWS; like key policies they are not enforced.
 
+use crate::protocol::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::paging::{self, PageInfo};
 use super::usage;
@@ -40,8 +40,8 @@ fn check_grant_id(id: &str) -> Result<()> {
 
 /// Every `GrantTokens` entry of a request must be a token trent issued. Called for every
 /// operation before its handler.
-pub fn check_grant_tokens(body: &Value) -> Result<()> {
-    let Some(tokens) = body.get("GrantTokens").and_then(Value::as_array) else {
+pub fn check_grant_tokens(body: &Json<'_>) -> Result<()> {
+    let Some(tokens) = body.get("GrantTokens").and_then(Json::as_array) else {
         return Ok(());
     };
     for token in tokens {

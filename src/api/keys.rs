@@ -19,6 +19,7 @@ use crate::model::key_policy;
 use crate::model::{
     Key, KeyManager, KeySpec, KeyState, KeyUsage, MaterialState, Operation, Origin,
 };
+use crate::protocol::Json;
 use crate::seed;
 use crate::service::NewKey;
 use crate::store::last_usage::Usage;
@@ -203,7 +204,7 @@ pub async fn create_key(ctx: Ctx, req: CreateKeyRequest) -> Result<KeyMetadataRe
 /// asymmetric ones). They are instructions, not tags: taken out of the request before the
 /// model check (a private key is longer than a tag value may be, and a validation message
 /// would quote it), into members of their own.
-pub fn lift_localstack_tags(body: &mut serde_json::Value) {
+pub fn lift_localstack_tags(body: &mut Json<'_>) {
     let Some(tags) = body.get_mut("Tags").and_then(|t| t.as_array_mut()) else {
         return;
     };
@@ -219,8 +220,8 @@ pub fn lift_localstack_tags(body: &mut serde_json::Value) {
         }
     });
     for (member, value) in lifted {
-        if let (Some(object), Some(value)) = (body.as_object_mut(), value) {
-            object.insert(member.to_owned(), value);
+        if let Some(value) = value {
+            body.insert(member, value);
         }
     }
 }

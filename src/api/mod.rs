@@ -21,18 +21,15 @@ mod tags;
 mod usage;
 
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::crypto::secret::Wiped;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use crate::clock::Timestamp;
 use crate::error::{KmsError, Result};
 use crate::model::{Key, Operation, Scope, state};
-use crate::protocol;
+use crate::protocol::{self, Json, Run};
 
 use crate::service::Service;
 use crate::store::last_usage::Usage;
@@ -101,26 +98,29 @@ pub async fn change_key(
     Ok(key)
 }
 
-/// A handler behind the dispatch table: decoded body in, encoded response out.
-type Route = fn(Ctx, Value) -> Pin<Box<dyn Future<Output = Result<Wiped>> + Send>>;
+/// A handler behind the dispatch table: checked body in, the run to its encoded
+/// response out.
+type Route = fn(Ctx, &Json<'_>) -> Result<Run>;
 
-/// Decodes the checked body into the handler's request, runs it, encodes its response.
-/// The model check has already vouched for every member, so decoding fails only on a
-/// shape the model allows but the request type does not: a SerializationException.
-async fn call<Req, Resp, Fut>(ctx: Ctx, body: Value, handler: fn(Ctx, Req) -> Fut) -> Result<Wiped>
+/// Decodes the checked body into the handler's request, then runs it and encodes its
+/// response. The model check has already vouched for every member, so decoding fails only
+/// on a shape the model allows but the request type does not: a SerializationException.
+fn call<Req, Resp, Fut>(ctx: Ctx, body: &Json<'_>, handler: fn(Ctx, Req) -> Fut) -> Result<Run>
 where
-    Req: DeserializeOwned,
+    Req: DeserializeOwned + Send + 'static,
     Resp: Serialize,
-    Fut: Future<Output = Result<Resp>>,
+    Fut: Future<Output = Result<Resp>> + Send + 'static,
 {
     let request: Req = protocol::decode(body)?;
-    let response = handler(ctx, request).await?;
-    crate::crypto::secret::to_json(&response).map_err(KmsError::internal)
+    Ok(Box::pin(async move {
+        let response = handler(ctx, request).await?;
+        crate::crypto::secret::to_json(&response).map_err(KmsError::internal)
+    }))
 }
 
 macro_rules! route {
     ($handler:path) => {
-        |ctx, body| Box::pin(call(ctx, body, $handler))
+        |ctx, body| call(ctx, body, $handler)
     };
 }
 
@@ -190,14 +190,15 @@ fn route(op: Operation) -> Route {
     }
 }
 
-/// Checks the body against the model, then runs the operation's handler.
-pub async fn dispatch(
+/// Checks the body against the model and decodes it into the operation's request: the
+/// run of its handler, which no longer needs the body.
+pub fn prepare(
     svc: Arc<Service>,
     scope: Scope,
     request_id: uuid::Uuid,
     op: Operation,
-    mut body: Value,
-) -> Result<Wiped> {
+    mut body: Json<'_>,
+) -> Result<Run> {
     if op == Operation::CreateKey {
         keys::lift_localstack_tags(&mut body);
     }
@@ -208,5 +209,5 @@ pub async fn dispatch(
         scope,
         request_id,
     };
-    route(op)(ctx, body).await
+    route(op)(ctx, &body)
 }

@@ -2,6 +2,7 @@
 //! reads the SigV4 scope, bounds the body, and writes every answer with an
 //! `x-amzn-RequestId` and, for errors, the `{"__type", "message"}` body AWS sends.
 
+pub mod json;
 pub mod model;
 pub mod scope;
 
@@ -19,7 +20,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+
+pub use json::Json;
 
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 const TARGET_PREFIX: &str = "TrentService.";
@@ -53,20 +55,25 @@ pub async fn handle(State(svc): State<Arc<Service>>, request: Request) -> Respon
             .await
             .inspect_err(|_| close = true)?;
         let op = op.clone()?;
-        let parsed = parse(&body);
-        wipe(body);
-        let body = parsed?;
-        if logged {
-            key_id = body.get("KeyId").and_then(Value::as_str).map(str::to_owned);
-        }
         let scope = scope::from_headers(headers, &svc.default_scope);
-        let run = crate::api::dispatch(svc.clone(), scope, request_id, op, body);
+        // The body is checked and decoded into the operation's request here, then wiped
+        // (it may hold a plaintext); a panic on the way is an internal error.
+        let prepared = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let json = parse(&body)?;
+            if logged {
+                key_id = json.get("KeyId").and_then(Json::as_str).map(str::to_owned);
+            }
+            crate::api::prepare(svc.clone(), scope, request_id, op, json)
+        }))
+        .unwrap_or_else(|_| Err(KmsError::internal("the request panicked")));
+        wipe(body);
+        let run = prepared?;
         // A panic becomes KMSInternalException instead of a dropped connection. An
         // operation that writes runs as a task of its own, so that a client that hangs up
         // cannot cancel a write between its database commit and its cache update; the
-        // others are spared the task (a tenth of an Encrypt's cost).
+        // others are spared the task (a twentieth of an Encrypt's cost).
         if op.never_writes() {
-            CatchPanic(Box::pin(run)).await
+            CatchPanic(run).await
         } else {
             tokio::spawn(run)
                 .await
@@ -98,6 +105,9 @@ pub async fn handle(State(svc): State<Arc<Service>>, request: Request) -> Respon
 
 /// A request's future, answering KMSInternalException if it panics.
 struct CatchPanic<F>(F);
+
+/// A decoded request on its way to its answer.
+pub type Run = Pin<Box<dyn Future<Output = Result<Wiped>> + Send>>;
 
 impl<F: Future<Output = Result<Wiped>> + Unpin> Future for CatchPanic<F> {
     type Output = Result<Wiped>;
@@ -153,19 +163,19 @@ fn operation(headers: &HeaderMap) -> Result<Operation> {
 
 /// Reads a request body as JSON; an empty body is an empty request, as SDKs send for no
 /// members. Whether it is an object of the right shape is the model check's concern.
-pub fn parse(body: &[u8]) -> Result<Value> {
+pub fn parse(body: &[u8]) -> Result<Json<'_>> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Object(Default::default()));
+        return Ok(Json::empty_object());
     }
-    serde_json::from_slice(body).map_err(serialization)
+    Json::parse(body).map_err(serialization)
 }
 
 /// Turns a checked body into a request type.
-pub fn decode<T: DeserializeOwned>(body: Value) -> Result<T> {
-    serde_json::from_value(body).map_err(serialization)
+pub fn decode<T: DeserializeOwned>(body: &Json<'_>) -> Result<T> {
+    T::deserialize(body).map_err(serialization)
 }
 
-fn serialization(e: serde_json::Error) -> KmsError {
+fn serialization(e: impl std::fmt::Display) -> KmsError {
     KmsError::new(
         ErrorCode::Serialization,
         format!("Could not parse the request body: {e}"),

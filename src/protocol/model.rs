@@ -14,11 +14,10 @@ use std::fmt::{self, Write as _};
 use std::marker::PhantomData;
 use std::sync::LazyLock;
 
+use super::json::Json;
+use crate::error::{ErrorCode, KmsError, Result};
 use serde::Deserialize;
 use serde::de::{MapAccess, Visitor};
-use serde_json::Value;
-
-use crate::error::{ErrorCode, KmsError, Result};
 
 const MODEL_JSON: &str = include_str!("service-2.json");
 
@@ -64,7 +63,7 @@ const AWS_ENUM_ORDER: &[(&str, &[&str])] = &[
 /// violated constraint is listed in one `ValidationException`. Unknown members are ignored
 /// and a JSON `null` counts as absent, as in AWS. An operation the model does not name is
 /// an `UnknownOperationException`.
-pub fn check(operation: &str, body: &Value) -> Result<()> {
+pub fn check(operation: &str, body: &Json<'_>) -> Result<()> {
     let model = &*MODEL;
     let Some(&input) = model.inputs.get(operation) else {
         return Err(KmsError::new(ErrorCode::UnknownOperation, ""));
@@ -353,22 +352,22 @@ struct Checker<'m> {
 }
 
 impl Checker<'_> {
-    fn value(&mut self, id: Id, value: &Value, path: &Path<'_>) -> Result<()> {
+    fn value(&mut self, id: Id, value: &Json<'_>, path: &Path<'_>) -> Result<()> {
         let shape = &self.shapes[id];
         match (&shape.kind, value) {
-            (Kind::Structure(members), Value::Object(fields)) => {
+            (Kind::Structure(members), Json::Object(_)) => {
                 for m in members {
                     let path = Path::Member(path, &m.path);
-                    match fields.get(&*m.name) {
-                        None | Some(Value::Null) if m.required => {
+                    match value.get(&m.name) {
+                        None | Some(Json::Null) if m.required => {
                             self.violate(Shown::Null, &path, format_args!("not be null"));
                         }
-                        None | Some(Value::Null) => {}
+                        None | Some(Json::Null) => {}
                         Some(v) => self.value(m.shape, v, &path)?,
                     }
                 }
             }
-            (Kind::Map { key, value }, Value::Object(fields)) => {
+            (Kind::Map { key, value }, Json::Object(fields)) => {
                 for (k, v) in fields {
                     let path = Path::Key(path, k);
                     self.string(*key, k, &path);
@@ -377,7 +376,7 @@ impl Checker<'_> {
                     }
                 }
             }
-            (Kind::List { member, len }, Value::Array(items)) => {
+            (Kind::List { member, len }, Json::Array(items)) => {
                 let hidden = shape.secret || self.shapes[*member].hidden();
                 let text = JavaList(items);
                 let shown = if hidden {
@@ -392,8 +391,8 @@ impl Checker<'_> {
                     }
                 }
             }
-            (Kind::String { .. }, Value::String(s)) => self.string(id, s, path),
-            (Kind::Blob(len), Value::String(s)) => {
+            (Kind::String { .. }, Json::String(s)) => self.string(id, s, path),
+            (Kind::Blob(len), Json::String(s)) => {
                 let n = decoded_len(s).ok_or_else(|| {
                     KmsError::new(
                         ErrorCode::Serialization,
@@ -402,7 +401,7 @@ impl Checker<'_> {
                 })?;
                 self.bounds(*len, n as i64, "length", Shown::Hidden, path);
             }
-            (Kind::Integer(range), Value::Number(n)) => {
+            (Kind::Integer(range), Json::Number(n)) => {
                 let i = n
                     .as_i64()
                     .filter(|i| i32::try_from(*i).is_ok())
@@ -414,8 +413,8 @@ impl Checker<'_> {
                 };
                 self.bounds(*range, i, "value", shown, path);
             }
-            (Kind::Boolean, Value::Bool(_))
-            | (Kind::Timestamp, Value::Number(_))
+            (Kind::Boolean, Json::Bool(_))
+            | (Kind::Timestamp, Json::Number(_))
             | (Kind::Unchecked, _) => {}
             (kind, other) => return Err(mismatch(other, kind.java_name())),
         }
@@ -502,15 +501,15 @@ impl Shape {
 }
 
 /// A JSON value as Java's `toString` shows the deserialized value: lists as `[a, b]`.
-struct JavaText<'a>(&'a Value);
-struct JavaList<'a>(&'a [Value]);
+struct JavaText<'a>(&'a Json<'a>);
+struct JavaList<'a>(&'a [Json<'a>]);
 
 impl fmt::Display for JavaText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Value::String(s) => f.write_str(s),
-            Value::Array(items) => JavaList(items).fmt(f),
-            Value::Object(fields) => {
+            Json::String(s) => f.write_str(s),
+            Json::Array(items) => JavaList(items).fmt(f),
+            Json::Object(fields) => {
                 f.write_str("{")?;
                 for (i, (k, v)) in fields.iter().enumerate() {
                     if i > 0 {
@@ -520,7 +519,9 @@ impl fmt::Display for JavaText<'_> {
                 }
                 f.write_str("}")
             }
-            other => write!(f, "{other}"),
+            Json::Number(n) => write!(f, "{n}"),
+            Json::Bool(b) => write!(f, "{b}"),
+            Json::Null => f.write_str("null"),
         }
     }
 }
@@ -540,17 +541,17 @@ impl fmt::Display for JavaList<'_> {
 
 /// The `SerializationException` for a JSON value that cannot become `target`, worded as
 /// AWS's (Coral's) deserializer words it: the JSON token, then the Java type.
-fn mismatch(value: &Value, target: &str) -> KmsError {
+fn mismatch(value: &Json<'_>, target: &str) -> KmsError {
     let message = match value {
-        Value::Array(_) => "Start of list found where not expected".to_owned(),
-        Value::Object(_) => "Start of structure or map found where not expected".to_owned(),
+        Json::Array(_) => "Start of list found where not expected".to_owned(),
+        Json::Object(_) => "Start of structure or map found where not expected".to_owned(),
         other => {
             let token = match other {
-                Value::String(_) => "STRING_VALUE",
-                Value::Number(n) if n.is_f64() => "DECIMAL_VALUE",
-                Value::Number(_) => "NUMBER_VALUE",
-                Value::Bool(true) => "TRUE_VALUE",
-                Value::Bool(false) => "FALSE_VALUE",
+                Json::String(_) => "STRING_VALUE",
+                Json::Number(n) if n.is_f64() => "DECIMAL_VALUE",
+                Json::Number(_) => "NUMBER_VALUE",
+                Json::Bool(true) => "TRUE_VALUE",
+                Json::Bool(false) => "FALSE_VALUE",
                 _ => "NULL_VALUE",
             };
             format!("{token} can not be converted to {target}")
@@ -830,7 +831,29 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Ordered<T> {
 mod tests {
     use super::*;
     use base64_simd::STANDARD;
-    use serde_json::{Map, json};
+    use serde_json::{Map, Value, json};
+
+    /// The check, given a body written with `json!`.
+    fn check(operation: &str, body: &Value) -> Result<()> {
+        super::check(operation, &tree(body))
+    }
+
+    fn tree(value: &Value) -> Json<'static> {
+        match value {
+            Value::Null => Json::Null,
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Number(n) => Json::Number(n.clone()),
+            Value::String(s) => Json::String(s.clone().into()),
+            Value::Array(items) => Json::Array(items.iter().map(tree).collect()),
+            // serde_json's map is sorted by key, as the tree's objects are.
+            Value::Object(fields) => Json::Object(
+                fields
+                    .iter()
+                    .map(|(k, v)| (k.clone().into(), tree(v)))
+                    .collect(),
+            ),
+        }
+    }
 
     fn validation(operation: &str, body: Value) -> String {
         let err = check(operation, &body).expect_err("a validation error");
