@@ -165,6 +165,7 @@ impl serde_json::ser::Formatter for Wire {
 struct WipingWriter(Wiped);
 
 impl std::io::Write for WipingWriter {
+    #[inline]
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
         let needed = self.0.len() + bytes.len();
         if needed > self.0.capacity() {

@@ -17,7 +17,7 @@ use crate::model::Operation;
 use crate::service::Service;
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
@@ -25,6 +25,9 @@ pub use json::Json;
 
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 const TARGET_PREFIX: &str = "TrentService.";
+/// Header names made once, not parsed (or allocated) for each request.
+static TARGET: HeaderName = HeaderName::from_static("x-amz-target");
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
 /// Above the largest valid request (a 256 KiB attestation document, base64-encoded).
 pub const MAX_BODY: usize = 1024 * 1024;
 
@@ -152,7 +155,7 @@ fn log_request(
 
 fn operation(headers: &HeaderMap) -> Result<Operation> {
     let target = headers
-        .get("x-amz-target")
+        .get(&TARGET)
         .and_then(|h| h.to_str().ok())
         .unwrap_or_default();
     target
@@ -248,7 +251,7 @@ fn respond(request_id: uuid::Uuid, result: Result<Wiped>) -> Response {
     let mut id = [0; uuid::fmt::Hyphenated::LENGTH];
     let id = request_id.hyphenated().encode_lower(&mut id);
     if let Ok(id) = HeaderValue::from_str(id) {
-        h.insert("x-amzn-requestid", id);
+        h.insert(REQUEST_ID.clone(), id);
     }
     response
 }

@@ -36,7 +36,10 @@ struct Entry {
 }
 
 /// By scope, then key id: a use of a key seen before allocates nothing but its request id.
-type Map = HashMap<Scope, HashMap<String, Entry>>;
+/// Hashed with foldhash, as the store's partitions are: every cryptographic operation
+/// records here.
+type Map = HashMap<Scope, HashMap<String, Entry, Fast>, Fast>;
+type Fast = foldhash::fast::RandomState;
 
 #[derive(Debug, Default)]
 pub struct LastUsage {
@@ -45,7 +48,7 @@ pub struct LastUsage {
 
 impl LastUsage {
     pub fn new(loaded: Vec<(Scope, String, Usage)>) -> Self {
-        let mut map = Map::new();
+        let mut map = Map::default();
         for (scope, id, usage) in loaded {
             let entry = Entry {
                 usage,
