@@ -82,7 +82,7 @@ const ALIASES: &CStr =
     c"SELECT account, region, alias_name, target_key_id, created_at, updated_at FROM aliases";
 
 /// Every key (with its material and tags) and alias, for filling the cache at start-up:
-/// one scan over each table (and a count to size each vector), straight from SQLite (see
+/// one scan over each table (sized by its largest rowid), straight from SQLite (see
 /// `bulk`).
 pub async fn load(pool: &SqlitePool) -> Result<Loaded, BoxError> {
     let mut connection = pool.acquire().await?;
@@ -90,14 +90,15 @@ pub async fn load(pool: &SqlitePool) -> Result<Loaded, BoxError> {
     let db = handle.as_raw_handle();
     let mut shared = Shared::default();
     // Vectors sized once: a growing one would leave its earlier buffers in the heap.
-    let mut keys = Vec::with_capacity(count(db, c"SELECT count(*) FROM keys")?);
+    let mut keys = Vec::with_capacity(rows_at_most(db, c"SELECT max(rowid) FROM keys")?);
     let mut rows = Rows::prepare(db, KEYS)?;
     while let Some(row) = rows.next()? {
         keys.push(Arc::new(key_from_row(&row, &mut shared)?));
     }
     // Material and tags, each with its key's place in `keys` and its own order there.
-    let mut materials = Vec::with_capacity(count(db, c"SELECT count(*) FROM key_material")?);
-    let mut tags = Vec::with_capacity(count(db, c"SELECT count(*) FROM tags")?);
+    let mut materials =
+        Vec::with_capacity(rows_at_most(db, c"SELECT max(rowid) FROM key_material")?);
+    let mut tags = Vec::with_capacity(rows_at_most(db, c"SELECT max(rowid) FROM tags")?);
     {
         // Rows usually come in their keys' order (both tables grow as keys are created,
         // and a key's rows are written together): the key of the table's last row and the
@@ -228,10 +229,13 @@ pub struct Loaded {
     pub policies: HashSet<Arc<str>>,
 }
 
-fn count(db: Db, sql: &CStr) -> Result<usize, BoxError> {
+/// A table's largest rowid: at least its number of rows (rowids are distinct and
+/// positive), read from the end of the table, where `count(*)` walks a whole index. Room a
+/// vector reserves beyond its rows is never touched, so costs no memory.
+fn rows_at_most(db: Db, sql: &CStr) -> Result<usize, BoxError> {
     let mut rows = Rows::prepare(db, sql)?;
-    let count = rows.next()?.and_then(|row| row.int(0)).unwrap_or_default();
-    Ok(usize::try_from(count)?)
+    let max = rows.next()?.and_then(|row| row.int(0)).unwrap_or_default();
+    Ok(usize::try_from(max)?.min(1 << 24))
 }
 
 /// A key's place in the store as stored: account, region, id.
