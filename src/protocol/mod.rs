@@ -33,7 +33,6 @@ pub const MAX_BODY: usize = 1024 * 1024;
 
 /// `POST /`: one KMS request.
 pub async fn handle(State(svc): State<Arc<Service>>, request: Request) -> Response {
-    let started = std::time::Instant::now();
     let (parts, body) = request.into_parts();
     let headers = &parts.headers;
     // From the thread's CSPRNG, not a getrandom system call per request.
@@ -47,6 +46,8 @@ pub async fn handle(State(svc): State<Arc<Service>>, request: Request) -> Respon
     } else {
         tracing::enabled!(tracing::Level::DEBUG)
     };
+    // Timed only when the request line is written.
+    let started = logged.then(std::time::Instant::now);
     let mut key_id = None;
     // A body trent did not read to its end leaves the connection unusable: the answer
     // says so (`Connection: close`) rather than the connection just ending.
@@ -100,7 +101,7 @@ pub async fn handle(State(svc): State<Arc<Service>>, request: Request) -> Respon
         key_id.as_deref(),
         response.status().as_u16(),
         code,
-        started.elapsed(),
+        started.map(|s| s.elapsed()).unwrap_or_default(),
         request_id,
     );
     response
