@@ -4,8 +4,8 @@
 //!
 //! 1. [`protocol`]: `POST /` with `X-Amz-Target: TrentService.<Op>` becomes an
 //!    [`model::Operation`], a [`model::Scope`] (account, region) and a body.
-//! 2. [`api`]: one handler per operation, grouped by family; each request type
-//!    declares its model constraints ([`protocol::validate`]).
+//! 2. [`api`]: one handler per operation, grouped by family; each request is checked
+//!    against the AWS model ([`protocol::model`]) before it reaches its handler.
 //! 3. [`model`]: identifiers, enumerations, keys and the key state machine
 //!    ([`model::state`]); [`crypto`]: the ciphertext format and algorithms.
 //! 4. [`store`]: an in-memory cache in front of SQLite; every write commits first.

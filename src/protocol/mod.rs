@@ -11,15 +11,16 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use crate::crypto::secret::Wiped;
-use crate::error::{ErrorCode, KmsError, Result};
-use crate::model::Operation;
-use crate::service::Service;
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
+
+use crate::crypto::secret::Wiped;
+use crate::error::{ErrorCode, KmsError, Result};
+use crate::model::Operation;
+use crate::service::Service;
 
 pub use json::Json;
 
