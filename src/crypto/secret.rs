@@ -164,9 +164,8 @@ impl serde_json::ser::Formatter for Wire {
 
 struct WipingWriter(Wiped);
 
-impl std::io::Write for WipingWriter {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+impl WipingWriter {
+    fn append(&mut self, bytes: &[u8]) {
         let needed = self.0.len() + bytes.len();
         if needed > self.0.capacity() {
             let mut grown = Wiped::with_capacity(needed.max(self.0.capacity() * 2));
@@ -175,7 +174,22 @@ impl std::io::Write for WipingWriter {
             self.0 = grown;
         }
         self.0.extend_from_slice(bytes);
+    }
+}
+
+/// Every write is whole: `write_all` is one append, not std's retry loop around `write`
+/// (serde_json writes an answer in a few dozen small pieces).
+impl std::io::Write for WipingWriter {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.append(bytes);
         Ok(bytes.len())
+    }
+
+    #[inline]
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.append(bytes);
+        Ok(())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
