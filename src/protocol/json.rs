@@ -2,9 +2,10 @@
 //!
 //! A request is mostly one long base64 string (a plaintext or a ciphertext). serde_json's
 //! `Value` scans it eight bytes at a time, checks its UTF-8 in a second pass and copies it;
-//! here the closing quote is found with `memchr`, one vectorized pass checks that it is
-//! printable ASCII, and the tree points into the body. The tree then feeds the model check
-//! and, through [`serde::Deserializer`], the operation's request type.
+//! here the closing quote is found with `memchr`, one vectorized pass checks that it holds
+//! no control character, std checks its UTF-8, and the tree points into the body. The tree
+//! then feeds the model check and, through [`serde::Deserializer`], the operation's request
+//! type.
 //!
 //! An object keeps one entry per key, the last one written, sorted by key: serde_json's
 //! own map does the same, and request types see the same members either way.
