@@ -1,6 +1,7 @@
 //! Operation handlers, one file per family. Each handler takes the request context and
-//! a validated request and returns its response; [`dispatch`] is the one place that maps
-//! an [`Operation`] to its handler.
+//! a validated request and returns its response; [`prepare`] checks and decodes a
+//! request, and its dispatch table (`route`) is the one place that maps an [`Operation`]
+//! to its handler.
 
 mod agreement;
 mod aliases;
