@@ -3,7 +3,7 @@
 //! decrypt on every machine that loads the same seed.
 //!
 //! Two formats are read: trent's own ([`trent_format`], also what `GET /_trent/seed`
-//! writes) and nsmithuk/local-kms's ([`local_kms`]). A file is checked whole before
+//! writes) and nsmithuk/local-kms's (`local_kms`). A file is checked whole before
 //! anything of it is loaded; a broken entry is reported with its line and key id.
 //! Loading is idempotent: keys and aliases that already exist are left as they are.
 
