@@ -12,14 +12,10 @@ use zeroize::Zeroize;
 /// A byte buffer wiped, capacity and all, when dropped. `zeroize` wipes a `Vec` one
 /// byte at a time; this wipes it in bulk (still behind `zeroize`'s barrier), which for a
 /// kilobyte is the difference between a memset and a loop as long as sealing it.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Wiped(Vec<u8>);
 
 impl Wiped {
-    pub fn new(bytes: Vec<u8>) -> Self {
-        Self(bytes)
-    }
-
     pub fn with_capacity(capacity: usize) -> Self {
         Self(Vec::with_capacity(capacity))
     }
@@ -114,16 +110,17 @@ pub fn deserialize_base64<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D:
         }
 
         fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Vec<u8>, E> {
-            STANDARD
-                .decode_to_vec(text.as_bytes())
-                .map_err(|_| E::custom("a blob member is not valid base64"))
+            decode(text.as_bytes())
         }
 
         fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Vec<u8>, E> {
-            let text = Wiped(text.into_bytes());
-            // Only ever UTF-8: it was a String.
-            self.visit_str(std::str::from_utf8(&text).unwrap_or_default())
+            decode(&Wiped(text.into_bytes()))
         }
+    }
+    fn decode<E: serde::de::Error>(text: &[u8]) -> Result<Vec<u8>, E> {
+        STANDARD
+            .decode_to_vec(text)
+            .map_err(|_| E::custom("a blob member is not valid base64"))
     }
     d.deserialize_str(Blob)
 }
