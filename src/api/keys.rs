@@ -22,7 +22,6 @@ use crate::model::{
 use crate::protocol::Json;
 use crate::seed;
 use crate::service::NewKey;
-use crate::store::last_usage::Usage;
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
@@ -448,7 +447,7 @@ pub async fn get_key_last_usage(ctx: Ctx, req: KeyIdRequest) -> Result<GetKeyLas
         key_last_usage: KeyLastUsageData {
             operation: usage.as_ref().map(|u| u.operation),
             timestamp: usage.as_ref().map(|u| u.at),
-            cloud_trail_event_id: usage.as_ref().map(Usage::event_id),
+            cloud_trail_event_id: usage.as_ref().map(|u| u.event_id.to_string()),
             kms_request_id: usage.map(|u| u.request_id.to_string()),
         },
         tracking_start_date: tracking_start.max(key.created_at),

@@ -53,7 +53,7 @@ impl Ctx {
                 operation: op.name(),
                 at: self.svc.now(),
                 request_id: self.request_id,
-                event_id: crate::crypto::random_array(),
+                event_id: uuid::Uuid::from_bytes(crate::crypto::random_array()),
             },
         );
     }

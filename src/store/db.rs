@@ -794,8 +794,7 @@ pub async fn load_last_usage(
                     .name(),
                 at: Timestamp(row.try_get("used_at")?),
                 request_id: uuid::Uuid::parse_str(&row.try_get::<String, _>("request_id")?)?,
-                event_id: *uuid::Uuid::parse_str(&row.try_get::<String, _>("event_id")?)?
-                    .as_bytes(),
+                event_id: uuid::Uuid::parse_str(&row.try_get::<String, _>("event_id")?)?,
             },
         ));
     }
@@ -824,7 +823,7 @@ pub async fn write_last_usage(
         .bind(usage.operation)
         .bind(usage.at.millis())
         .bind(usage.request_id.to_string())
-        .bind(usage.event_id())
+        .bind(usage.event_id.to_string())
         .execute(&mut *tx)
         .await?;
         }

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use sqlx::SqlitePool;
 
-use super::db;
+use super::{Fast, db};
 use crate::clock::Timestamp;
 use crate::model::Scope;
 
@@ -18,14 +18,8 @@ pub struct Usage {
     pub operation: &'static str,
     pub at: Timestamp,
     pub request_id: uuid::Uuid,
-    /// Random; shown as a UUID (trent has no CloudTrail, but the id is unique per use).
-    pub event_id: [u8; 16],
-}
-
-impl Usage {
-    pub fn event_id(&self) -> String {
-        uuid::Uuid::from_bytes(self.event_id).to_string()
-    }
+    /// Random (trent has no CloudTrail, but the id is unique per use).
+    pub event_id: uuid::Uuid,
 }
 
 #[derive(Debug)]
@@ -35,11 +29,9 @@ struct Entry {
     dirty: bool,
 }
 
-/// By scope, then key id: a use of a key seen before allocates nothing but its request id.
-/// Hashed with foldhash, as the store's partitions are: every cryptographic operation
-/// records here.
+/// By scope, then key id: a use of a key seen before allocates nothing. Every
+/// cryptographic operation records here, so it hashes as the store's partitions do.
 type Map = HashMap<Scope, HashMap<String, Entry, Fast>, Fast>;
-type Fast = foldhash::fast::RandomState;
 
 #[derive(Debug, Default)]
 pub struct LastUsage {

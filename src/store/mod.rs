@@ -42,9 +42,12 @@ pub struct Alias {
     pub updated_at: Timestamp,
 }
 
-/// Every account and region's partition. Looked up by every request: hashed with
-/// foldhash (a few nanoseconds for a scope, where SipHash takes ten times as long).
-type Partitions = HashMap<Scope, Partition, foldhash::fast::RandomState>;
+/// The hasher of the maps every request looks up (the partitions, last usage): foldhash
+/// hashes a scope in a few nanoseconds, where SipHash takes ten times as long.
+type Fast = foldhash::fast::RandomState;
+
+/// Every account and region's partition.
+type Partitions = HashMap<Scope, Partition, Fast>;
 
 /// What one account in one region holds, sorted for stable paging.
 #[derive(Debug, Default)]
