@@ -148,6 +148,11 @@ impl KmsError {
         )
     }
 
+    /// A panic while answering a request: an internal error, not a dropped connection.
+    pub fn panicked() -> Self {
+        Self::internal("the request panicked")
+    }
+
     /// `Invalid keyId '<id>'`: the identifier is not of a form that names a key here.
     pub fn invalid_key_id(id: &str) -> Self {
         Self::not_found(format!("Invalid keyId '{id}'"))

@@ -73,9 +73,8 @@ impl Service {
                     // A task of its own: operations that only read run on the request's
                     // task, which a client hanging up would cancel mid-write.
                     let (svc, scope, name) = (self.clone(), scope.clone(), name.to_owned());
-                    return tokio::spawn(async move { svc.aws_managed_key(&scope, &name).await })
-                        .await
-                        .unwrap_or_else(|e| Err(KmsError::internal(e)));
+                    return on_own_task(async move { svc.aws_managed_key(&scope, &name).await })
+                        .await;
                 }
                 Err(alias_not_found(scope, name))
             }
@@ -217,6 +216,17 @@ impl Service {
         txn.commit().await?;
         Ok(key)
     }
+}
+
+/// Runs `work` as a task of its own, so that a caller dropped midway (its client hung up)
+/// cannot cut a write short between its commit and its cache update; a panic in it is
+/// an internal error.
+pub async fn on_own_task<T: Send + 'static>(
+    work: impl Future<Output = Result<T>> + Send + 'static,
+) -> Result<T> {
+    tokio::spawn(work)
+        .await
+        .unwrap_or_else(|e| Err(KmsError::internal(e)))
 }
 
 pub fn key_not_found(arn: &str) -> KmsError {

@@ -70,7 +70,7 @@ pub async fn handle(State(svc): State<Arc<Service>>, request: Request) -> Respon
             }
             crate::api::prepare(svc.clone(), scope, request_id, op, json)
         }))
-        .unwrap_or_else(|_| Err(KmsError::internal("the request panicked")));
+        .unwrap_or_else(|_| Err(KmsError::panicked()));
         wipe(body);
         let run = prepared?;
         // A panic becomes KMSInternalException instead of a dropped connection. An
@@ -80,9 +80,7 @@ pub async fn handle(State(svc): State<Arc<Service>>, request: Request) -> Respon
         if op.never_writes() {
             CatchPanic(run).await
         } else {
-            tokio::spawn(run)
-                .await
-                .unwrap_or_else(|e| Err(KmsError::internal(e)))
+            crate::service::on_own_task(run).await
         }
     }
     .await;
@@ -120,7 +118,7 @@ impl<F: Future<Output = Result<Wiped>> + Unpin> Future for CatchPanic<F> {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let run = &mut self.0;
         std::panic::catch_unwind(AssertUnwindSafe(|| Pin::new(run).poll(cx)))
-            .unwrap_or_else(|_| Poll::Ready(Err(KmsError::internal("the request panicked"))))
+            .unwrap_or_else(|_| Poll::Ready(Err(KmsError::panicked())))
     }
 }
 
