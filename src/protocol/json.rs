@@ -123,6 +123,25 @@ impl<'a> Json<'a> {
     }
 }
 
+/// How a list or an object ends, and the words for one that doesn't.
+struct Brackets {
+    close: u8,
+    expected: &'static str,
+    eof: &'static str,
+}
+
+const LIST: Brackets = Brackets {
+    close: b']',
+    expected: "expected `,` or `]`",
+    eof: "EOF while parsing a list",
+};
+
+const OBJECT: Brackets = Brackets {
+    close: b'}',
+    expected: "expected `,` or `}`",
+    eof: "EOF while parsing an object",
+};
+
 struct Parser<'a> {
     text: &'a [u8],
     at: usize,
@@ -233,35 +252,48 @@ impl<'a> Parser<'a> {
         Ok(Cow::Borrowed(text))
     }
 
+    /// Skips whitespace, then steps over `byte` if it is next.
+    fn eat(&mut self, byte: u8) -> bool {
+        self.skip_whitespace();
+        let next = self.text.get(self.at) == Some(&byte);
+        self.at += usize::from(next);
+        next
+    }
+
+    /// After an element of a list or object: whether another follows (a `,`) or it
+    /// closes here.
+    fn another(&mut self, brackets: &Brackets) -> Result<bool, SyntaxError> {
+        if self.eat(b',') {
+            return Ok(true);
+        }
+        match self.text.get(self.at) {
+            Some(&b) if b == brackets.close => {
+                self.at += 1;
+                Ok(false)
+            }
+            Some(_) => Err(self.error(brackets.expected)),
+            None => Err(self.error(brackets.eof)),
+        }
+    }
+
     fn array(&mut self, depth: usize) -> Result<Json<'a>, SyntaxError> {
         self.at += 1;
         let mut items = Vec::new();
-        self.skip_whitespace();
-        if self.text.get(self.at) == Some(&b']') {
-            self.at += 1;
-            return Ok(Json::Array(items));
-        }
-        loop {
-            items.push(self.value(depth)?);
-            self.skip_whitespace();
-            match self.text.get(self.at) {
-                Some(b',') => self.at += 1,
-                Some(b']') => {
-                    self.at += 1;
-                    return Ok(Json::Array(items));
+        if !self.eat(b']') {
+            loop {
+                items.push(self.value(depth)?);
+                if !self.another(&LIST)? {
+                    break;
                 }
-                Some(_) => return Err(self.error("expected `,` or `]`")),
-                None => return Err(self.error("EOF while parsing a list")),
             }
         }
+        Ok(Json::Array(items))
     }
 
     fn object(&mut self, depth: usize) -> Result<Json<'a>, SyntaxError> {
         self.at += 1;
         let mut entries = Vec::new();
-        self.skip_whitespace();
-        if self.text.get(self.at) == Some(&b'}') {
-            self.at += 1;
+        if self.eat(b'}') {
             return Ok(Json::Object(entries));
         }
         loop {
@@ -269,24 +301,15 @@ impl<'a> Parser<'a> {
             match self.text.get(self.at) {
                 Some(b'"') => {}
                 Some(_) => return Err(self.error("key must be a string")),
-                None => return Err(self.error("EOF while parsing an object")),
+                None => return Err(self.error(OBJECT.eof)),
             }
             let key = self.string()?;
-            self.skip_whitespace();
-            if self.text.get(self.at) != Some(&b':') {
+            if !self.eat(b':') {
                 return Err(self.error("expected `:`"));
             }
-            self.at += 1;
             entries.push((key, self.value(depth)?));
-            self.skip_whitespace();
-            match self.text.get(self.at) {
-                Some(b',') => self.at += 1,
-                Some(b'}') => {
-                    self.at += 1;
-                    break;
-                }
-                Some(_) => return Err(self.error("expected `,` or `}`")),
-                None => return Err(self.error("EOF while parsing an object")),
+            if !self.another(&OBJECT)? {
+                break;
             }
         }
         // Sorted, the last of each key kept: reversed first, a stable sort puts each key's
