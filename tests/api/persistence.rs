@@ -99,10 +99,10 @@ async fn rows_written_after_other_keys_still_reach_their_key() {
     let t = t.restart().await;
     let kms = t.client();
 
+    let arn = describe(&kms, &first).await.arn;
     for (blob, plaintext) in [(before, "before rotation"), (after, "after rotation")] {
         let plain = kms.decrypt().ciphertext_blob(blob).send().await.unwrap();
         assert_eq!(plain.plaintext.unwrap().as_ref(), plaintext.as_bytes());
-        let arn = describe(&kms, &first).await.arn;
         assert_eq!(plain.key_id, arn);
     }
     assert_eq!(list_rotations(&kms, &first, None).await.len(), 1);
