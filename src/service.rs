@@ -220,13 +220,13 @@ impl Service {
 
 /// Runs `work` as a task of its own, so that a caller dropped midway (its client hung up)
 /// cannot cut a write short between its commit and its cache update; a panic in it is
-/// an internal error.
-pub async fn on_own_task<T: Send + 'static>(
+/// an internal error. Spawned at once: the future returned holds only the task's handle,
+/// not `work` (which would make every caller's future as large as it).
+pub fn on_own_task<T: Send + 'static>(
     work: impl Future<Output = Result<T>> + Send + 'static,
-) -> Result<T> {
-    tokio::spawn(work)
-        .await
-        .unwrap_or_else(|e| Err(KmsError::internal(e)))
+) -> impl Future<Output = Result<T>> {
+    let task = tokio::spawn(work);
+    async move { task.await.unwrap_or_else(|e| Err(KmsError::internal(e))) }
 }
 
 pub fn key_not_found(arn: &str) -> KmsError {
