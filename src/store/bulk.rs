@@ -86,28 +86,31 @@ impl Row<'_> {
     }
 
     pub fn blob(&self, column: c_int) -> Option<&[u8]> {
-        // SAFETY: SQLite returns the value's bytes and then their length (this order is
-        // the documented one); they stay valid until the statement steps again, which
+        // SAFETY: the value's bytes stay valid until the statement steps again, which
         // needs `&mut Rows` and so ends this borrow first.
         unsafe {
             let data = ffi::sqlite3_column_blob(self.statement.as_ptr(), column);
-            let len = ffi::sqlite3_column_bytes(self.statement.as_ptr(), column);
-            self.value(column, data.cast(), len)
+            self.value(column, data.cast())
         }
     }
 
-    /// The bytes at `data` (`len` long) as returned for `column`: a NULL pointer is a NULL
-    /// value or an empty one, told apart only then (one call fewer for every other value).
+    /// The bytes at `data`, as just returned for `column`. Each call into SQLite costs
+    /// dozens of instructions and a row makes a few dozen, so a NULL pointer (a NULL value
+    /// or an empty one) is told apart only then, and only a value that has bytes is
+    /// measured.
     ///
     /// # Safety
-    /// `data` and `len` come from this row's accessors for `column`, called just before.
-    unsafe fn value(&self, column: c_int, data: *const u8, len: c_int) -> Option<&[u8]> {
-        match data.is_null() {
-            // SAFETY: the caller's contract; valid until the next step (see `blob`).
-            false => Some(unsafe { std::slice::from_raw_parts(data, len as usize) }),
-            true if self.is_null(column) => None,
-            true => Some(&[]),
+    /// `data` comes from this row's blob or text accessor for `column`, called just before.
+    unsafe fn value(&self, column: c_int, data: *const u8) -> Option<&[u8]> {
+        if data.is_null() {
+            return (!self.is_null(column)).then_some(&[]);
         }
+        // SAFETY: the length follows the accessor that returned `data` (the documented
+        // order); both stay valid until the next step (see `blob`).
+        Some(unsafe {
+            let len = ffi::sqlite3_column_bytes(self.statement.as_ptr(), column);
+            std::slice::from_raw_parts(data, len as usize)
+        })
     }
 
     /// A TEXT value; `None` if NULL. Text that is not UTF-8 is an error.
@@ -116,8 +119,7 @@ impl Row<'_> {
         // place before `sqlite3_column_bytes` measures it.
         let bytes = unsafe {
             let data = ffi::sqlite3_column_text(self.statement.as_ptr(), column);
-            let len = ffi::sqlite3_column_bytes(self.statement.as_ptr(), column);
-            self.value(column, data, len)
+            self.value(column, data)
         };
         Ok(bytes.map(std::str::from_utf8).transpose()?)
     }
