@@ -208,7 +208,8 @@ impl Store {
         // One pass in the rows' order (the keys' order in memory), then each scope's keys
         // sorted by id so that its map is built in one pass rather than by a search per key.
         let mut runs: Vec<(Scope, Vec<Loading>)> = Vec::new();
-        for mut key in keys {
+        let total = keys.len();
+        for (at, mut key) in keys.into_iter().enumerate() {
             schedule.extend(key_events(&key));
             if key.custom_key_store.is_some() {
                 let partition = cache.entry(key.scope.clone()).or_default();
@@ -224,7 +225,9 @@ impl Store {
             let run = match runs.iter().rposition(|(scope, _)| *scope == key.scope) {
                 Some(run) => run,
                 None => {
-                    runs.push((key.scope.clone(), Vec::new()));
+                    // Room for every key still to come, so that the run never moves:
+                    // what a scope leaves unused is never touched, so costs no memory.
+                    runs.push((key.scope.clone(), Vec::with_capacity(total - at)));
                     runs.len() - 1
                 }
             };
