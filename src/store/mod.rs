@@ -159,6 +159,11 @@ enum Due {
 /// [`id_prefix`]), its id (the map's key) and the key.
 type Loading = (u128, String, Arc<Key>);
 
+/// Where `scope` is in `scopes`, looked for from the end.
+fn latest<T>(scopes: &[(Scope, T)], scope: &Scope) -> Option<usize> {
+    scopes.iter().rposition(|(s, _)| s == scope)
+}
+
 /// An id's first 16 bytes as one number: sorting compares these before whole ids.
 fn id_prefix(id: &str) -> u128 {
     let mut prefix = [0; 16];
@@ -207,9 +212,21 @@ impl Store {
         let mut schedule: BTreeSet<(Timestamp, Due)> = BTreeSet::new();
         // One pass in the rows' order (the keys' order in memory), then each scope's keys
         // sorted by id so that its map is built in one pass rather than by a search per key.
-        let mut runs: Vec<(Scope, Vec<Loading>)> = Vec::new();
-        let total = keys.len();
-        for (at, mut key) in keys.into_iter().enumerate() {
+        // Rows come in runs of one scope: the latest scope is tried first. Each scope's run
+        // is counted first, so that it is allocated once at its size (a vector grown by
+        // doubling leaves its earlier buffers in the heap).
+        let mut sizes: Vec<(Scope, usize)> = Vec::new();
+        for key in &keys {
+            match latest(&sizes, &key.scope) {
+                Some(at) => sizes[at].1 += 1,
+                None => sizes.push((key.scope.clone(), 1)),
+            }
+        }
+        let mut runs: Vec<(Scope, Vec<Loading>)> = sizes
+            .into_iter()
+            .map(|(scope, size)| (scope, Vec::with_capacity(size)))
+            .collect();
+        for mut key in keys {
             schedule.extend(key_events(&key));
             if key.custom_key_store.is_some() {
                 let partition = cache.entry(key.scope.clone()).or_default();
@@ -221,16 +238,7 @@ impl Store {
                 }
                 partition.track_store_keys(None, Some(&key));
             }
-            // Rows come in runs of one scope: the latest run is tried first.
-            let run = match runs.iter().rposition(|(scope, _)| *scope == key.scope) {
-                Some(run) => run,
-                None => {
-                    // Room for every key still to come, so that the run never moves:
-                    // what a scope leaves unused is never touched, so costs no memory.
-                    runs.push((key.scope.clone(), Vec::with_capacity(total - at)));
-                    runs.len() - 1
-                }
-            };
+            let run = latest(&runs, &key.scope).ok_or("a key's scope was not counted")?;
             runs[run].1.push((id_prefix(&key.id), key.id.clone(), key));
         }
         for (scope, mut run) in runs {
