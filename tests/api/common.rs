@@ -242,6 +242,33 @@ pub async fn kms_raw(server: &TestServer, op: &str, body: &str) -> RawResponse {
     .await
 }
 
+/// A KMS request by hand in the account and Region a SigV4 client would act in: those of
+/// the credential in its Authorization header (a 12-digit access key id is the account).
+pub async fn kms_raw_as(
+    server: &TestServer,
+    access_key_id: &str,
+    region: &str,
+    op: &str,
+    body: &str,
+) -> RawResponse {
+    let target = format!("TrentService.{op}");
+    let authorization = format!(
+        "AWS4-HMAC-SHA256 Credential={access_key_id}/20260101/{region}/kms/aws4_request, SignedHeaders=host, Signature=0"
+    );
+    raw(
+        server,
+        "POST",
+        "/",
+        &[
+            ("X-Amz-Target", &target),
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("Authorization", &authorization),
+        ],
+        body.as_bytes(),
+    )
+    .await
+}
+
 /// Creates a symmetric key and returns its id.
 pub async fn create_key(client: &Client) -> String {
     client
