@@ -21,6 +21,12 @@ macro_rules! aws_enum {
             pub fn parse(s: &str) -> Option<Self> {
                 match s { $($text => Some($name::$variant),)+ _ => None }
             }
+
+            /// The value named by `name`'s bytes, without checking their UTF-8 first.
+            pub fn parse_bytes(name: &[u8]) -> Option<Self> {
+                $(if name == $text.as_bytes() { return Some($name::$variant) })+
+                None
+            }
         }
 
         impl std::fmt::Display for $name {
@@ -35,15 +41,41 @@ macro_rules! aws_enum {
             }
         }
 
+        impl Named for $name {
+            const NAME: &'static str = stringify!($name);
+            fn parse(s: &str) -> Option<Self> {
+                $name::parse(s)
+            }
+        }
+
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let s = std::borrow::Cow::<str>::deserialize(d)?;
-                $name::parse(&s).ok_or_else(|| {
-                    serde::de::Error::custom(format!("unknown {} {s:?}", stringify!($name)))
-                })
+                d.deserialize_str(Name(std::marker::PhantomData))
             }
         }
     };
+}
+
+/// Reads an enumeration's name where it lies (a borrowed or transient string), without
+/// copying it first.
+struct Name<T>(std::marker::PhantomData<T>);
+
+/// The enumerations [`aws_enum!`] declares, as their names.
+trait Named: Sized {
+    const NAME: &'static str;
+    fn parse(s: &str) -> Option<Self>;
+}
+
+impl<T: Named> serde::de::Visitor<'_> for Name<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "a {} name", T::NAME)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<T, E> {
+        T::parse(s).ok_or_else(|| E::custom(format!("unknown {} {s:?}", T::NAME)))
+    }
 }
 
 aws_enum!(KeySpec {
