@@ -2,7 +2,7 @@
 //! committed transaction (all of a request's changes, in [`apply`]), so a write the
 //! caller acknowledges survives `kill -9`, and a crash never leaves half of it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::ffi::{CStr, c_int};
 use std::path::Path;
 use std::sync::Arc;
@@ -15,19 +15,16 @@ use sqlx::{Row as _, SqliteConnection};
 
 use super::Alias;
 use super::bulk::{Db, Row, Rows};
+use super::record::{self, Identity};
 use crate::BoxError;
 use crate::clock::Timestamp;
-use crate::crypto::{Material, SecretKey};
-use crate::model::custom_key_store::{CustomKeyStore, StoreLink, XksProxy};
+use crate::crypto::SecretKey;
+use crate::model::custom_key_store::{CustomKeyStore, XksProxy};
 use crate::model::enums::{ConnectionState, CustomKeyStoreType, XksProxyConnectivity};
-use crate::model::enums::{RotationType, WrappingAlgorithm, WrappingKeySpec};
+use crate::model::enums::{WrappingAlgorithm, WrappingKeySpec};
 use crate::model::grant::{Grant, GrantConstraints};
 use crate::model::import_token::ImportToken;
-use crate::model::key::AutoRotation;
-use crate::model::multi_region::MultiRegion;
-use crate::model::{
-    Key, KeyManager, KeySpec, KeyState, KeyUsage, MaterialState, Origin, Scope, Tag,
-};
+use crate::model::{Key, Scope};
 
 /// Opens (creating if needed) `trent.db` in `data_dir`, or a private in-memory database,
 /// and applies the migrations.
@@ -69,79 +66,33 @@ pub async fn open(data_dir: Option<&Path>) -> Result<SqlitePool, BoxError> {
     Ok(pool)
 }
 
-/// The columns start-up reads of each table, in order. Each is one scan in storage order
-/// (an ORDER BY would walk an index and look every row up).
-const KEYS: &CStr = c"SELECT account, region, key_id, created_at, description, state,
-    deletion_date, pending_window_days, key_spec, key_usage, origin, key_manager, policy,
-    primary_region, replica_regions, custom_key_store_id, xks_key_id, settles_at, settles_to,
-    rotation_period_days, next_rotation FROM keys";
-const MATERIALS: &CStr = c"SELECT account, region, key_id, seq, material_id, kind, material,
-    created_at, state, rotation_type, rotated_at, valid_to, description FROM key_material";
-const TAGS: &CStr = c"SELECT account, region, key_id, position, tag_key, tag_value FROM tags";
+/// What start-up reads of each table, in storage order (an ORDER BY would walk an index
+/// and look every row up).
+const KEYS: &CStr = c"SELECT account, region, key_id, policy, record FROM keys";
 const ALIASES: &CStr =
     c"SELECT account, region, alias_name, target_key_id, created_at, updated_at FROM aliases";
 
-/// Every key (with its material and tags) and alias, for filling the cache at start-up:
-/// one scan over each table (sized by its largest rowid), straight from SQLite (see
-/// `bulk`).
+/// Every key (with its material and tags, see `record`) and alias, for filling the cache at
+/// start-up: one scan over each table, straight from SQLite (see `bulk`).
 pub async fn load(pool: &SqlitePool) -> Result<Loaded, BoxError> {
     let mut connection = pool.acquire().await?;
     let mut handle = connection.lock_handle().await?;
     let db = handle.as_raw_handle();
     let mut shared = Shared::default();
-    // Vectors sized once: a growing one would leave its earlier buffers in the heap.
+    // Sized once: a growing vector would leave its earlier buffers in the heap.
     let mut keys = Vec::with_capacity(rows_at_most(db, c"SELECT max(rowid) FROM keys")?);
     let mut rows = Rows::prepare(db, KEYS)?;
     while let Some(row) = rows.next()? {
-        keys.push(Arc::new(key_from_row(&row, &mut shared)?));
-    }
-    // Material and tags, each with its key's place in `keys` and its own order there.
-    let mut materials =
-        Vec::with_capacity(rows_at_most(db, c"SELECT max(rowid) FROM key_material")?);
-    let mut tags = Vec::with_capacity(rows_at_most(db, c"SELECT max(rowid) FROM tags")?);
-    {
-        // Rows usually come in their keys' order (both tables grow as keys are created,
-        // and a key's rows are written together): the key of the table's last row and the
-        // one after it are tried first, and the map of every key is built only when a row
-        // is out of order.
-        let mut index: Option<HashMap<Name, usize>> = None;
-        let mut owner = |row: &Row, last: &mut Option<usize>| -> Result<_, BoxError> {
-            let wanted = (row.bytes(0)?, row.bytes(1)?, row.bytes(2)?);
-            let at = last
-                .map_or(0..1, |last| last..last + 2)
-                .find(|&at| keys.get(at).is_some_and(|key| name(key) == wanted))
-                .or_else(|| {
-                    index
-                        .get_or_insert_with(|| {
-                            keys.iter()
-                                .enumerate()
-                                .map(|(at, k)| (name(k), at))
-                                .collect()
-                        })
-                        .get(&wanted)
-                        .copied()
-                });
-            if at.is_some() {
-                *last = at;
-            }
-            Ok(at.map(|at| (at, row.int(3).unwrap_or_default())))
+        let identity = Identity {
+            scope: shared.scope(row.bytes(0)?, row.bytes(1)?)?,
+            id: row.str(2)?.to_owned(),
+            policy: shared.policy(row.bytes(3)?)?,
         };
-        let (mut rows, mut last) = (Rows::prepare(db, MATERIALS)?, None);
-        while let Some(row) = rows.next()? {
-            if let Some(place) = owner(&row, &mut last)? {
-                materials.push((place, material_from_row(&row)?));
-            }
-        }
-        let (mut rows, mut last) = (Rows::prepare(db, TAGS)?, None);
-        while let Some(row) = rows.next()? {
-            if let Some(place) = owner(&row, &mut last)? {
-                let (tag_key, tag_value) = (row.str(4)?.to_owned(), row.str(5)?.to_owned());
-                tags.push((place, Tag { tag_key, tag_value }));
-            }
-        }
+        let id = row.str(2)?;
+        let key = record::from_jsonb(row.bytes(4)?, identity)
+            .map_err(|e| format!("the record of key {id}: {e}"))?;
+        keys.push(Arc::new(key));
     }
-    attach(&mut keys, materials, |key| &mut key.materials)?;
-    attach(&mut keys, tags, |key| &mut key.tags)?;
     let mut aliases = Vec::new();
     let mut rows = Rows::prepare(db, ALIASES)?;
     while let Some(row) = rows.next()? {
@@ -197,29 +148,6 @@ impl Shared {
     }
 }
 
-/// Gives each key its entries (each with its key's place in `keys` and its own order there),
-/// in vectors of exactly their size: one grown by pushes holds room for four, which for
-/// material (one entry for most keys) was a third of the memory a key takes.
-fn attach<T>(
-    keys: &mut [Arc<Key>],
-    mut entries: Vec<((usize, i64), T)>,
-    list: fn(&mut Key) -> &mut Vec<T>,
-) -> Result<(), BoxError> {
-    entries.sort_unstable_by_key(|(place, _)| *place);
-    let runs: Vec<(usize, usize)> = entries
-        .chunk_by(|a, b| a.0.0 == b.0.0)
-        .map(|run| (run[0].0.0, run.len()))
-        .collect();
-    let mut entries = entries.into_iter().map(|(_, entry)| entry);
-    for (at, len) in runs {
-        // The keys are not shared yet: each is edited in place.
-        let list = list(Arc::get_mut(&mut keys[at]).ok_or("a key being loaded is shared")?);
-        list.reserve_exact(len);
-        list.extend(entries.by_ref().take(len));
-    }
-    Ok(())
-}
-
 /// What [`load`] reads.
 pub struct Loaded {
     /// In the order of their rows, each in its own `Arc`, not yet shared.
@@ -238,17 +166,6 @@ fn rows_at_most(db: Db, sql: &CStr) -> Result<usize, BoxError> {
     Ok(usize::try_from(max)?.min(1 << 24))
 }
 
-/// A key's place in the store as stored: account, region, id.
-type Name<'a> = (&'a [u8], &'a [u8], &'a [u8]);
-
-fn name(k: &Key) -> Name<'_> {
-    (
-        k.scope.account.as_bytes(),
-        k.scope.region.as_bytes(),
-        k.id.as_bytes(),
-    )
-}
-
 fn int(row: &Row, column: c_int) -> Result<i64, BoxError> {
     row.int(column)
         .ok_or_else(|| format!("column {column} is NULL").into())
@@ -256,83 +173,6 @@ fn int(row: &Row, column: c_int) -> Result<i64, BoxError> {
 
 fn parse<T>(value: &str, f: fn(&str) -> Option<T>) -> Result<T, BoxError> {
     f(value).ok_or_else(|| format!("unknown stored value {value:?}").into())
-}
-
-/// A material entry, its key parsed once here so that no request parses it again.
-fn material_from_row(row: &Row) -> Result<Material, BoxError> {
-    let id: [u8; 32] = row
-        .blob(4)
-        .and_then(|id| id.try_into().ok())
-        .ok_or("bad material id")?;
-    let kind = parse(row.str(5)?, KeySpec::parse)?;
-    let key = match row.blob(6) {
-        Some(bytes) => Some(SecretKey::from_storage(kind, bytes)?),
-        None => None,
-    };
-    let mut material = Material::from_parts(
-        id,
-        Timestamp(int(row, 7)?),
-        parse(row.str(8)?, MaterialState::parse)?,
-        key,
-    );
-    if let (Some(kind), Some(at)) = (row.text(9)?, row.int(10)) {
-        material.rotated = Some((Timestamp(at), parse(kind, RotationType::parse)?));
-    }
-    material.valid_to = row.int(11).map(Timestamp);
-    material.description = row.text(12)?.map(str::to_owned);
-    Ok(material)
-}
-
-/// A key row without its material and tags. Keys with the same policy document or scope
-/// share one allocation of it.
-fn key_from_row(row: &Row, shared: &mut Shared) -> Result<Key, BoxError> {
-    let scope = shared.scope(row.bytes(0)?, row.bytes(1)?)?;
-    let id = row.str(2)?.to_owned();
-    let policy = shared.policy(row.bytes(12)?)?;
-    let optional = |column| row.int(column).map(u32::try_from).transpose();
-    Ok(Key {
-        created_at: Timestamp(int(row, 3)?),
-        description: row.str(4)?.to_owned(),
-        state: parse(row.str(5)?, KeyState::parse)?,
-        deletion_date: row.int(6).map(Timestamp),
-        pending_window_days: optional(7)?,
-        spec: parse(row.str(8)?, KeySpec::parse)?,
-        usage: parse(row.str(9)?, KeyUsage::parse)?,
-        origin: parse(row.str(10)?, Origin::parse)?,
-        manager: parse(row.str(11)?, KeyManager::parse)?,
-        policy,
-        multi_region: match row.text(13)? {
-            Some(primary) => Some(Box::new(MultiRegion {
-                primary: primary.to_owned(),
-                replicas: serde_json::from_str(row.text(14)?.unwrap_or("[]"))?,
-            })),
-            None => None,
-        },
-        // Tied to its store's connection when the stores are loaded.
-        custom_key_store: match row.text(15)? {
-            Some(store_id) => Some(Box::new(StoreLink {
-                store_id: store_id.to_owned(),
-                xks_key_id: row.text(16)?.map(str::to_owned),
-                shared: Default::default(),
-            })),
-            None => None,
-        },
-        settles: match (row.int(17), row.text(18)?) {
-            (Some(at), Some(to)) => Some((Timestamp(at), parse(to, KeyState::parse)?)),
-            _ => None,
-        },
-        rotation: match (optional(19)?, row.int(20)) {
-            (Some(period_days), Some(next)) => Some(AutoRotation {
-                period_days,
-                next: Timestamp(next),
-            }),
-            _ => None,
-        },
-        tags: Vec::new(),
-        materials: Vec::new(),
-        scope,
-        id,
-    })
 }
 
 /// Import parameters that have not expired yet (expired ones go with the schedule).
@@ -417,105 +257,22 @@ pub async fn apply(pool: &SqlitePool, changes: &[super::Change]) -> Result<(), s
     .await
 }
 
-/// Writes a key whole: its row, its material entries (replaced), and its tags.
+/// Writes a key whole: identity, policy and its document (see `record`).
 async fn write_key(tx: &mut SqliteConnection, key: &Key) -> Result<(), sqlx::Error> {
+    let record = record::to_text(key).map_err(|e| sqlx::Error::Encode(e.into()))?;
     sqlx::query(
-        "INSERT INTO keys (account, region, key_id, created_at, description, state, deletion_date,
-             pending_window_days, key_spec, key_usage, origin, key_manager, multi_region, policy,
-             rotation_period_days, next_rotation, primary_region, replica_regions, settles_at,
-             settles_to, custom_key_store_id, xks_key_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        "INSERT INTO keys (account, region, key_id, policy, record) VALUES (?, ?, ?, ?, jsonb(?))
          ON CONFLICT (account, region, key_id) DO UPDATE SET
-             created_at = excluded.created_at, description = excluded.description,
-             state = excluded.state, deletion_date = excluded.deletion_date,
-             pending_window_days = excluded.pending_window_days, key_spec = excluded.key_spec,
-             key_usage = excluded.key_usage, origin = excluded.origin,
-             key_manager = excluded.key_manager, multi_region = excluded.multi_region,
-             policy = excluded.policy, rotation_period_days = excluded.rotation_period_days,
-             next_rotation = excluded.next_rotation, primary_region = excluded.primary_region,
-             replica_regions = excluded.replica_regions, settles_at = excluded.settles_at,
-             settles_to = excluded.settles_to, custom_key_store_id = excluded.custom_key_store_id,
-             xks_key_id = excluded.xks_key_id",
+             policy = excluded.policy, record = excluded.record",
     )
     .bind(&key.scope.account)
     .bind(&key.scope.region)
     .bind(&key.id)
-    .bind(key.created_at.millis())
-    .bind(&key.description)
-    .bind(key.state.as_str())
-    .bind(key.deletion_date.map(Timestamp::millis))
-    .bind(key.pending_window_days)
-    .bind(key.spec.as_str())
-    .bind(key.usage.as_str())
-    .bind(key.origin.as_str())
-    .bind(key.manager.as_str())
-    .bind(key.is_multi_region())
     .bind(&key.policy)
-    .bind(key.rotation.map(|r| r.period_days))
-    .bind(key.rotation.map(|r| r.next.millis()))
-    .bind(key.multi_region.as_ref().map(|m| m.primary.as_str()))
-    .bind(
-        key.multi_region
-            .as_ref()
-            .map(|m| serde_json::Value::from(m.replicas.clone()).to_string()),
-    )
-    .bind(key.settles.map(|(at, _)| at.millis()))
-    .bind(key.settles.map(|(_, to)| to.as_str()))
-    .bind(key.custom_key_store.as_ref().map(|l| l.store_id.as_str()))
-    .bind(
-        key.custom_key_store
-            .as_ref()
-            .and_then(|l| l.xks_key_id.as_deref()),
-    )
+    .bind(std::str::from_utf8(&record).map_err(|e| sqlx::Error::Encode(e.into()))?)
     .execute(&mut *tx)
-    .await?;
-    // Material the key no longer has (deleted while pending rotation, or replaced by a
-    // primary's) leaves the database, bytes and all.
-    delete_scoped(tx, "key_material", "key_id", &key.scope, &key.id).await?;
-    for (seq, material) in key.materials.iter().enumerate() {
-        let bytes = material.key().map(SecretKey::to_storage);
-        sqlx::query(
-            "INSERT INTO key_material
-                 (account, region, key_id, material_id, seq, kind, state, material, created_at,
-                  rotation_type, rotated_at, valid_to, description)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&key.scope.account)
-        .bind(&key.scope.region)
-        .bind(&key.id)
-        .bind(material.id.as_slice())
-        .bind(seq as i64)
-        .bind(key.spec.as_str())
-        .bind(material.state.as_str())
-        .bind(bytes.as_ref().map(|b| b.expose()))
-        .bind(material.created_at.millis())
-        .bind(material.rotated.map(|(_, kind)| kind.as_str()))
-        .bind(material.rotated.map(|(at, _)| at.millis()))
-        .bind(material.valid_to.map(Timestamp::millis))
-        .bind(material.description.as_deref())
-        .execute(&mut *tx)
-        .await?;
-    }
-    save_tags(tx, key).await
-}
-
-async fn save_tags(tx: &mut SqliteConnection, key: &Key) -> Result<(), sqlx::Error> {
-    delete_scoped(tx, "tags", "key_id", &key.scope, &key.id).await?;
-    for (position, tag) in key.tags.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO tags (account, region, key_id, position, tag_key, tag_value)
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&key.scope.account)
-        .bind(&key.scope.region)
-        .bind(&key.id)
-        .bind(position as i64)
-        .bind(&tag.tag_key)
-        .bind(&tag.tag_value)
-        .execute(&mut *tx)
-        .await?;
-    }
-    Ok(())
+    .await
+    .map(drop)
 }
 
 async fn write_alias(
@@ -548,8 +305,8 @@ async fn remove_alias(
     delete_scoped(tx, "aliases", "alias_name", scope, name).await
 }
 
-/// Deletes a key for good; its material, tags, aliases, grants, import tokens and last
-/// usage go with it (cascade).
+/// Deletes a key for good; its aliases, grants, import tokens and last usage go with it
+/// (cascade).
 async fn remove_key(tx: &mut SqliteConnection, scope: &Scope, id: &str) -> Result<(), sqlx::Error> {
     delete_scoped(tx, "keys", "key_id", scope, id).await
 }
@@ -861,7 +618,7 @@ pub async fn tracking_start(pool: &SqlitePool, now: Timestamp) -> Result<Timesta
     Ok(Timestamp(value.parse()?))
 }
 
-/// Deletes every key (their material, tags and aliases go with them) and alias.
+/// Deletes every key and everything that belongs to one.
 pub async fn wipe(pool: &SqlitePool) -> Result<(), sqlx::Error> {
     transaction(pool, async |tx| {
         for statement in [
@@ -870,8 +627,6 @@ pub async fn wipe(pool: &SqlitePool) -> Result<(), sqlx::Error> {
             "DELETE FROM grants",
             "DELETE FROM custom_key_stores",
             "DELETE FROM key_last_usage",
-            "DELETE FROM tags",
-            "DELETE FROM key_material",
             "DELETE FROM keys",
         ] {
             sqlx::query(statement).execute(&mut *tx).await?;

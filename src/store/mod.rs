@@ -13,7 +13,9 @@
 
 mod bulk;
 mod db;
+mod jsonb;
 pub mod last_usage;
+mod record;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;

@@ -687,12 +687,14 @@ async fn material_imported_by_an_earlier_trent_keeps_its_id() {
     let dir = t.stop_keeping_data().await;
     let url = format!("sqlite://{}", dir.join("trent.db").display());
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-    sqlx::query("UPDATE key_material SET material_id = ? WHERE key_id = ?")
-        .bind(earlier.as_slice())
-        .bind(&key)
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE keys SET record = jsonb_set(record, '$.materials[0].id', ?) WHERE key_id = ?",
+    )
+    .bind(&earlier_hex)
+    .bind(&key)
+    .execute(&pool)
+    .await
+    .unwrap();
     pool.close().await;
 
     let t = spawn_in(dir).await;
