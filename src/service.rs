@@ -16,7 +16,7 @@ use crate::model::key::AutoRotation;
 use crate::model::multi_region::MultiRegion;
 use crate::model::{
     Accepts, Key, KeyManager, KeyRef, KeySpec, KeyState, KeyUsage, MaterialState, Origin, Scope,
-    Tag,
+    Tag, key_policy,
 };
 use crate::store::{Alias, Store};
 
@@ -141,7 +141,10 @@ impl Service {
             ),
         };
         Key {
-            policy: new.policy.unwrap_or_else(|| default_policy(scope)).into(),
+            policy: new
+                .policy
+                .unwrap_or_else(|| key_policy::default(scope))
+                .into(),
             scope: scope.clone(),
             id,
             created_at: now,
@@ -238,26 +241,6 @@ pub fn alias_not_found(scope: &Scope, alias_name: &str) -> KmsError {
         "Alias {} is not found.",
         scope.alias_arn(alias_name)
     ))
-}
-
-/// The key policy AWS gives a key created without one: the account may do everything.
-pub fn default_policy(scope: &Scope) -> String {
-    let (partition, account) = (scope.partition(), &scope.account);
-    format!(
-        r#"{{
-  "Version" : "2012-10-17",
-  "Id" : "key-default-1",
-  "Statement" : [ {{
-    "Sid" : "Enable IAM User Permissions",
-    "Effect" : "Allow",
-    "Principal" : {{
-      "AWS" : "arn:{partition}:iam::{account}:root"
-    }},
-    "Action" : "kms:*",
-    "Resource" : "*"
-  }} ]
-}}"#
-    )
 }
 
 /// An AWS managed key's policy: use only through its service, read by the account.

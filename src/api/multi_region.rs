@@ -11,7 +11,6 @@ use crate::clock::Timestamp;
 use crate::error::{ErrorCode, KmsError, Result};
 use crate::model::multi_region::{self, MultiRegion, SETTLE_MS};
 use crate::model::{Key, KeyState, Operation, Scope, Tag, key_policy, state};
-use crate::service::default_policy;
 
 /// UnsupportedOperationException, in AWS's words, for a key that is not a primary.
 pub fn not_primary(key: &Key) -> KmsError {
@@ -78,7 +77,7 @@ pub async fn replicate_key(ctx: Ctx, req: ReplicateKeyRequest) -> Result<Replica
     replica.description = req.description.unwrap_or_default();
     replica.policy = req
         .policy
-        .unwrap_or_else(|| default_policy(&replica.scope))
+        .unwrap_or_else(|| key_policy::default(&replica.scope))
         .into();
     replica.tags = tags;
     let mut primary = (*primary).clone();

@@ -10,6 +10,26 @@ use crate::error::{ErrorCode, KmsError, Result};
 /// The key policy document size quota.
 pub const MAX_POLICY_BYTES: usize = 32 * 1024;
 
+/// The key policy AWS gives a key created without one: the account may do everything.
+pub fn default(scope: &Scope) -> String {
+    let (partition, account) = (scope.partition(), &scope.account);
+    format!(
+        r#"{{
+  "Version" : "2012-10-17",
+  "Id" : "key-default-1",
+  "Statement" : [ {{
+    "Sid" : "Enable IAM User Permissions",
+    "Effect" : "Allow",
+    "Principal" : {{
+      "AWS" : "arn:{partition}:iam::{account}:root"
+    }},
+    "Action" : "kms:*",
+    "Resource" : "*"
+  }} ]
+}}"#
+    )
+}
+
 fn malformed(message: &str) -> KmsError {
     KmsError::new(ErrorCode::MalformedPolicyDocument, message)
 }
@@ -156,7 +176,7 @@ mod tests {
 
     #[test]
     fn follows_aws_rules() {
-        let default = crate::service::default_policy(&scope());
+        let default = super::default(&scope());
         assert_eq!(message(&default, true), None);
         assert_eq!(
             message(

@@ -24,7 +24,7 @@ use crate::model::enums::{ConnectionState, CustomKeyStoreType, XksProxyConnectiv
 use crate::model::enums::{WrappingAlgorithm, WrappingKeySpec};
 use crate::model::grant::{Grant, GrantConstraints};
 use crate::model::import_token::ImportToken;
-use crate::model::{Key, Scope};
+use crate::model::{Key, Scope, key_policy};
 
 /// Opens (creating if needed) `trent.db` in `data_dir`, or a private in-memory database,
 /// and applies the migrations.
@@ -83,10 +83,11 @@ pub async fn load(pool: &SqlitePool) -> Result<Loaded, BoxError> {
     let mut keys = Vec::with_capacity(rows_at_most(db, c"SELECT max(rowid) FROM keys")?);
     let mut rows = Rows::prepare(db, KEYS)?;
     while let Some(row) = rows.next()? {
+        let scope = shared.scope(row.bytes(0)?, row.bytes(1)?)?;
         let identity = Identity {
-            scope: shared.scope(row.bytes(0)?, row.bytes(1)?)?,
+            policy: shared.policy(&scope, row.bytes(3)?)?,
+            scope,
             id: row.str(2)?.to_owned(),
-            policy: shared.policy(row.bytes(3)?)?,
         };
         let id = row.str(2)?;
         let key = record::from_jsonb(row.bytes(4)?, identity)
@@ -113,18 +114,31 @@ pub async fn load(pool: &SqlitePool) -> Result<Loaded, BoxError> {
     })
 }
 
-/// What rows share, as read so far: policy documents (most keys keep the default) and
-/// scopes. Rows come in runs of the same ones: the last one is compared byte for byte before
-/// the set is asked (which hashes and checks the whole text), or a new one is made.
+/// What rows share, as read so far: policy documents (most keys keep the default, stored
+/// as "") and scopes. Rows come in runs of the same ones: the last one is compared byte for
+/// byte before the set is asked (which hashes and checks the whole text), or a new one is
+/// made.
 #[derive(Default)]
 struct Shared {
     policies: HashSet<Arc<str>>,
     last_policy: Option<Arc<str>>,
+    /// The default policy of the last scope that had one.
+    last_default: Option<(Scope, Arc<str>)>,
     last_scope: Option<Scope>,
 }
 
 impl Shared {
-    fn policy(&mut self, text: &[u8]) -> Result<Arc<str>, BoxError> {
+    fn policy(&mut self, scope: &Scope, text: &[u8]) -> Result<Arc<str>, BoxError> {
+        if text.is_empty() {
+            return Ok(match &self.last_default {
+                Some((of, policy)) if of == scope => Arc::clone(policy),
+                _ => {
+                    let policy = super::share(&mut self.policies, &key_policy::default(scope));
+                    self.last_default = Some((scope.clone(), Arc::clone(&policy)));
+                    policy
+                }
+            });
+        }
         if let Some(last) = &self.last_policy
             && last.as_bytes() == text
         {
@@ -257,9 +271,14 @@ pub async fn apply(pool: &SqlitePool, changes: &[super::Change]) -> Result<(), s
     .await
 }
 
-/// Writes a key whole: identity, policy and its document (see `record`).
+/// Writes a key whole: identity, policy ("" for its scope's default, which most keys keep)
+/// and its document (see `record`).
 async fn write_key(tx: &mut SqliteConnection, key: &Key) -> Result<(), sqlx::Error> {
     let record = record::to_text(key).map_err(|e| sqlx::Error::Encode(e.into()))?;
+    let policy = match *key.policy == key_policy::default(&key.scope) {
+        true => "",
+        false => &*key.policy,
+    };
     sqlx::query(
         "INSERT INTO keys (account, region, key_id, policy, record) VALUES (?, ?, ?, ?, jsonb(?))
          ON CONFLICT (account, region, key_id) DO UPDATE SET
@@ -268,7 +287,7 @@ async fn write_key(tx: &mut SqliteConnection, key: &Key) -> Result<(), sqlx::Err
     .bind(&key.scope.account)
     .bind(&key.scope.region)
     .bind(&key.id)
-    .bind(&key.policy)
+    .bind(policy)
     .bind(std::str::from_utf8(&record).map_err(|e| sqlx::Error::Encode(e.into()))?)
     .execute(&mut *tx)
     .await
