@@ -34,16 +34,21 @@ impl<'a> Element<'a> {
     }
 
     /// The element at the start of `bytes`, and what follows it.
-    fn split(bytes: &'a [u8]) -> Result<(Self, &'a [u8]), BoxError> {
+    #[inline]
+    fn split(bytes: &'a [u8]) -> Result<(Self, &'a [u8]), &'static str> {
         const TRUNCATED: &str = "truncated JSONB";
         let (&first, rest) = bytes.split_first().ok_or(TRUNCATED)?;
         // The high four bits are the payload's size, or how many bytes (big-endian) hold it.
         let (size, rest) = match first >> 4 {
             small @ 0..=11 => (usize::from(small), rest),
+            12 => match rest.split_first() {
+                Some((&size, rest)) => (usize::from(size), rest),
+                None => return Err(TRUNCATED),
+            },
             wide => {
                 let (size, rest) = rest.split_at_checked(1 << (wide - 12)).ok_or(TRUNCATED)?;
                 let size = size.iter().fold(0u64, |n, &b| n << 8 | u64::from(b));
-                (usize::try_from(size)?, rest)
+                (usize::try_from(size).map_err(|_| TRUNCATED)?, rest)
             }
         };
         let (payload, rest) = rest.split_at_checked(size).ok_or(TRUNCATED)?;
@@ -70,10 +75,14 @@ impl<'a> Element<'a> {
             if digit > 9 {
                 return Err(BAD.into());
             }
-            n = n
-                .checked_mul(10)
-                .and_then(|n| n.checked_add(i64::from(digit)))
-                .ok_or(BAD)?;
+            // Eighteen digits never overflow; only longer numbers are checked.
+            n = match digits.len() {
+                ..=18 => n * 10 + i64::from(digit),
+                _ => n
+                    .checked_mul(10)
+                    .and_then(|n| n.checked_add(i64::from(digit)))
+                    .ok_or(BAD)?,
+            };
         }
         Ok(if negative { -n } else { n })
     }
@@ -127,8 +136,9 @@ impl<'a> Element<'a> {
 pub struct Items<'a>(&'a [u8]);
 
 impl<'a> Iterator for Items<'a> {
-    type Item = Result<Element<'a>, BoxError>;
+    type Item = Result<Element<'a>, &'static str>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.0.is_empty() {
             return None;
@@ -143,15 +153,23 @@ impl<'a> Iterator for Items<'a> {
 pub struct Members<'a>(Items<'a>);
 
 impl<'a> Iterator for Members<'a> {
-    type Item = Result<(&'a [u8], Element<'a>), BoxError>;
+    type Item = Result<(&'a [u8], Element<'a>), &'static str>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let label = self.0.next()?;
-        Some((|| {
-            let label = label?.raw()?;
-            let value = self.0.next().ok_or("a JSONB label without a value")??;
-            Ok((label, value))
-        })())
+        let label = match self.0.next()? {
+            Ok(Element {
+                kind: TEXT | TEXTRAW,
+                payload,
+            }) => payload,
+            Ok(_) => return Some(Err("a JSONB label that is not a plain string")),
+            Err(e) => return Some(Err(e)),
+        };
+        Some(match self.0.next() {
+            Some(Ok(value)) => Ok((label, value)),
+            Some(Err(e)) => Err(e),
+            None => Err("a JSONB label without a value"),
+        })
     }
 }
 
