@@ -83,13 +83,12 @@ pub async fn load(pool: &SqlitePool) -> Result<Loaded, BoxError> {
     let mut keys = Vec::with_capacity(rows_at_most(db, c"SELECT max(rowid) FROM keys")?);
     let mut rows = Rows::prepare(db, KEYS)?;
     while let Some(row) = rows.next()? {
-        let scope = shared.scope(row.bytes(0)?, row.bytes(1)?)?;
+        let (scope, id) = (shared.scope(row.bytes(0)?, row.bytes(1)?)?, row.str(2)?);
         let identity = Identity {
             policy: shared.policy(&scope, row.bytes(3)?)?,
             scope,
-            id: row.str(2)?.to_owned(),
+            id: id.to_owned(),
         };
-        let id = row.str(2)?;
         let key = record::from_jsonb(row.bytes(4)?, identity)
             .map_err(|e| format!("the record of key {id}: {e}"))?;
         keys.push(Arc::new(key));
