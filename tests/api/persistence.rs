@@ -237,7 +237,9 @@ async fn scheduled_deletions_survive_a_restart_and_happen_once() {
     describe(&kms, &kept).await;
 }
 
-/// A data directory written by trent 0.2 answers every read as trent 0.2 answered it:
+/// A data directory written by trent 0.2 (migrations 0001–0008: a key's metadata in
+/// columns, its material and tags in tables of their own) answers every read as trent 0.2
+/// answered it once migration 0009 has made each key one row:
 /// keys of every spec and origin, imported, rotated (on demand and automatically) and
 /// deleted material, multi-Region keys, custom key stores, grants, tags, policies and
 /// aliases, in two accounts and three Regions. `tests/fixtures/data-v0.2/make.py` built

@@ -609,11 +609,11 @@ def test_a_failed_commit_changes_nothing_and_answers_500(start, tmp_path):
         key = kms.create_key(Description="before")["KeyMetadata"]["KeyId"]
         blob = kms.encrypt(KeyId=key, Plaintext=b"kept")["CiphertextBlob"]
         filler = small / "filler"
-        with open(filler, "wb") as f:
+        # Unbuffered: a buffered file would hold what did not fit and fail again on close.
+        with open(filler, "wb", buffering=0) as f:
             try:
                 while True:
                     f.write(b"\0" * 65536)
-                    f.flush()
             except OSError:
                 pass
         internal = (
