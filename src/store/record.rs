@@ -197,56 +197,29 @@ fn hex32<S: Serializer>(id: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
 /// The key a stored document describes, with its identity and policy from the row's own
 /// columns. Material is parsed here, once, so that no request parses it again.
 pub fn from_jsonb(bytes: &[u8], identity: Identity) -> Result<Key, BoxError> {
-    let mut key = Key {
-        scope: identity.scope,
-        id: identity.id,
-        policy: identity.policy,
-        created_at: Timestamp(0),
-        description: String::new(),
-        state: KeyState::Enabled,
-        deletion_date: None,
-        pending_window_days: None,
-        spec: KeySpec::SymmetricDefault,
-        usage: KeyUsage::EncryptDecrypt,
-        origin: Origin::AwsKms,
-        manager: KeyManager::Customer,
-        multi_region: None,
-        tags: Vec::new(),
-        materials: Vec::new(),
-        rotation: None,
-        settles: None,
-        custom_key_store: None,
-    };
-    // The members every document has; material is read once the key spec is known.
-    let mut required = [false; 6];
-    let mut materials = None;
+    // The members every document has.
+    let (mut created_at, mut state, mut spec, mut usage, mut origin, mut manager) =
+        (None, None, None, None, None, None);
+    let (mut description, mut deletion_date, mut pending_window_days) = (None, None, None);
+    let (mut multi_region, mut custom_key_store, mut settles, mut rotation) =
+        (None, None, None, None);
+    // Material is read once the key spec is known.
+    let (mut materials, mut tags) = (None, Vec::new());
     for member in Element::document(bytes)?.members()? {
         let (label, value) = member?;
         match label {
-            b"created_at" => (key.created_at, required[0]) = (Timestamp(value.int()?), true),
-            b"description" => key.description = value.string()?.into_owned(),
-            b"state" => (key.state, required[1]) = (name(value, KeyState::parse_bytes)?, true),
-            b"deletion_date" => key.deletion_date = Some(Timestamp(value.int()?)),
-            b"pending_window_days" => key.pending_window_days = Some(value.int()?.try_into()?),
-            b"spec" => (key.spec, required[2]) = (name(value, KeySpec::parse_bytes)?, true),
-            b"usage" => (key.usage, required[3]) = (name(value, KeyUsage::parse_bytes)?, true),
-            b"origin" => (key.origin, required[4]) = (name(value, Origin::parse_bytes)?, true),
-            b"manager" => {
-                (key.manager, required[5]) = (name(value, KeyManager::parse_bytes)?, true)
-            }
-            b"multi_region" => key.multi_region = Some(Box::new(multi_region(value)?)),
-            b"custom_key_store" => key.custom_key_store = Some(Box::new(store_link(value)?)),
-            b"settles" => {
-                let (mut at, mut to) = (None, None);
-                for member in value.members()? {
-                    match member? {
-                        (b"at", v) => at = Some(Timestamp(v.int()?)),
-                        (b"to", v) => to = Some(name(v, KeyState::parse_bytes)?),
-                        _ => {}
-                    }
-                }
-                key.settles = Some(at.zip(to).ok_or("settles without at or to")?);
-            }
+            b"created_at" => created_at = Some(Timestamp(value.int()?)),
+            b"description" => description = Some(value.string()?.into_owned()),
+            b"state" => state = Some(name(value, KeyState::parse_bytes)?),
+            b"deletion_date" => deletion_date = Some(Timestamp(value.int()?)),
+            b"pending_window_days" => pending_window_days = Some(value.int()?.try_into()?),
+            b"spec" => spec = Some(name(value, KeySpec::parse_bytes)?),
+            b"usage" => usage = Some(name(value, KeyUsage::parse_bytes)?),
+            b"origin" => origin = Some(name(value, Origin::parse_bytes)?),
+            b"manager" => manager = Some(name(value, KeyManager::parse_bytes)?),
+            b"multi_region" => multi_region = Some(Box::new(read_multi_region(value)?)),
+            b"custom_key_store" => custom_key_store = Some(Box::new(store_link(value)?)),
+            b"settles" => settles = Some(dated(value, b"to", KeyState::parse_bytes)?),
             b"rotation" => {
                 let (mut period_days, mut next) = (None, None);
                 for member in value.members()? {
@@ -259,7 +232,7 @@ pub fn from_jsonb(bytes: &[u8], identity: Identity) -> Result<Key, BoxError> {
                 let (period_days, next) = period_days
                     .zip(next)
                     .ok_or("rotation without period or next")?;
-                key.rotation = Some(AutoRotation { period_days, next });
+                rotation = Some(AutoRotation { period_days, next });
             }
             b"materials" => materials = Some(value),
             b"tags" => {
@@ -273,23 +246,62 @@ pub fn from_jsonb(bytes: &[u8], identity: Identity) -> Result<Key, BoxError> {
                             .into_owned())
                     };
                     let (tag_key, tag_value) = (next()?, next()?);
-                    key.tags.push(Tag { tag_key, tag_value });
+                    tags.push(Tag { tag_key, tag_value });
                 }
             }
             _ => {}
         }
     }
-    if required.contains(&false) {
-        return Err("a key record without one of its required members".into());
-    }
-    if let Some(list) = materials {
-        // Exactly as many as there are: most keys have one.
-        key.materials = Vec::with_capacity(list.items()?.count());
-        for entry in list.items()? {
-            key.materials.push(material(entry?, key.spec)?);
+    let spec = spec.ok_or("a key record without its spec")?;
+    let materials = match materials {
+        Some(list) => {
+            // Exactly as many as there are: most keys have one.
+            let mut read = Vec::with_capacity(list.items()?.count());
+            for entry in list.items()? {
+                read.push(material(entry?, spec)?);
+            }
+            read
+        }
+        None => Vec::new(),
+    };
+    Ok(Key {
+        scope: identity.scope,
+        id: identity.id,
+        policy: identity.policy,
+        created_at: created_at.ok_or("a key record without its created_at")?,
+        description: description.unwrap_or_default(),
+        state: state.ok_or("a key record without its state")?,
+        deletion_date,
+        pending_window_days,
+        spec,
+        usage: usage.ok_or("a key record without its usage")?,
+        origin: origin.ok_or("a key record without its origin")?,
+        manager: manager.ok_or("a key record without its manager")?,
+        multi_region,
+        tags,
+        materials,
+        rotation,
+        settles,
+        custom_key_store,
+    })
+}
+
+/// `{"at": <ms>, <label>: <name>}`: when something happened or happens, and what.
+fn dated<T>(
+    value: Element,
+    label: &[u8],
+    parse: fn(&[u8]) -> Option<T>,
+) -> Result<(Timestamp, T), BoxError> {
+    let (mut at, mut what) = (None, None);
+    for member in value.members()? {
+        match member? {
+            (b"at", v) => at = Some(Timestamp(v.int()?)),
+            (l, v) if l == label => what = Some(name(v, parse)?),
+            _ => {}
         }
     }
-    Ok(key)
+    at.zip(what)
+        .ok_or_else(|| format!("a member without at or {}", label.escape_ascii()).into())
 }
 
 /// An enumeration's value from its name.
@@ -298,7 +310,7 @@ fn name<T>(value: Element, parse: fn(&[u8]) -> Option<T>) -> Result<T, BoxError>
     parse(text).ok_or_else(|| format!("unknown stored value {:?}", text.escape_ascii()).into())
 }
 
-fn multi_region(value: Element) -> Result<MultiRegion, BoxError> {
+fn read_multi_region(value: Element) -> Result<MultiRegion, BoxError> {
     let (mut primary, mut replicas) = (None, Vec::new());
     for member in value.members()? {
         match member? {
@@ -360,17 +372,7 @@ fn material(value: Element, spec: KeySpec) -> Result<Material, BoxError> {
                 unhex_into(text, bytes).ok_or("stored key material is not hex")?;
                 key = Some(SecretKey::from_storage(spec, bytes)?);
             }
-            (b"rotated", v) => {
-                let (mut at, mut kind) = (None, None);
-                for member in v.members()? {
-                    match member? {
-                        (b"at", v) => at = Some(Timestamp(v.int()?)),
-                        (b"type", v) => kind = Some(name(v, RotationType::parse_bytes)?),
-                        _ => {}
-                    }
-                }
-                rotated = Some(at.zip(kind).ok_or("rotated without at or type")?);
-            }
+            (b"rotated", v) => rotated = Some(dated(v, b"type", RotationType::parse_bytes)?),
             (b"valid_to", v) => valid_to = Some(Timestamp(v.int()?)),
             (b"description", v) => description = Some(v.string()?.into_owned()),
             _ => {}

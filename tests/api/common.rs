@@ -228,18 +228,7 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
 
 /// A KMS request by hand: `X-Amz-Target: TrentService.<op>` and a JSON body.
 pub async fn kms_raw(server: &TestServer, op: &str, body: &str) -> RawResponse {
-    let target = format!("TrentService.{op}");
-    raw(
-        server,
-        "POST",
-        "/",
-        &[
-            ("X-Amz-Target", &target),
-            ("Content-Type", "application/x-amz-json-1.1"),
-        ],
-        body.as_bytes(),
-    )
-    .await
+    kms_raw_with(server, op, body, &[]).await
 }
 
 /// A KMS request by hand in the account and Region a SigV4 client would act in: those of
@@ -251,22 +240,25 @@ pub async fn kms_raw_as(
     op: &str,
     body: &str,
 ) -> RawResponse {
-    let target = format!("TrentService.{op}");
     let authorization = format!(
         "AWS4-HMAC-SHA256 Credential={access_key_id}/20260101/{region}/kms/aws4_request, SignedHeaders=host, Signature=0"
     );
-    raw(
-        server,
-        "POST",
-        "/",
-        &[
-            ("X-Amz-Target", &target),
-            ("Content-Type", "application/x-amz-json-1.1"),
-            ("Authorization", &authorization),
-        ],
-        body.as_bytes(),
-    )
-    .await
+    kms_raw_with(server, op, body, &[("Authorization", &authorization)]).await
+}
+
+async fn kms_raw_with(
+    server: &TestServer,
+    op: &str,
+    body: &str,
+    headers: &[(&str, &str)],
+) -> RawResponse {
+    let target = format!("TrentService.{op}");
+    let mut all = vec![
+        ("X-Amz-Target", target.as_str()),
+        ("Content-Type", "application/x-amz-json-1.1"),
+    ];
+    all.extend_from_slice(headers);
+    raw(server, "POST", "/", &all, body.as_bytes()).await
 }
 
 /// Creates a symmetric key and returns its id.
