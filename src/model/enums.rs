@@ -19,10 +19,11 @@ macro_rules! aws_enum {
             }
 
             pub fn parse(s: &str) -> Option<Self> {
-                match s { $($text => Some($name::$variant),)+ _ => None }
+                Self::parse_bytes(s.as_bytes())
             }
 
-            /// The value named by `name`'s bytes, without checking their UTF-8 first.
+            /// The value named by `name`'s bytes, without checking their UTF-8 first
+            /// (start-up reads a few names a key).
             pub fn parse_bytes(name: &[u8]) -> Option<Self> {
                 $(if name == $text.as_bytes() { return Some($name::$variant) })+
                 None

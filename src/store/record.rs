@@ -19,7 +19,7 @@ use super::jsonb::Element;
 use crate::BoxError;
 use crate::clock::Timestamp;
 use crate::crypto::secret::{Wiped, to_json};
-use crate::crypto::{Material, Secret, SecretKey, hex, unhex_into};
+use crate::crypto::{Material, Secret, SecretKey, hex, hex_into, unhex_into};
 use crate::model::custom_key_store::StoreLink;
 use crate::model::enums::RotationType;
 use crate::model::key::AutoRotation;
@@ -180,13 +180,9 @@ struct HexSecret(Secret);
 
 impl Serialize for HexSecret {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let bytes = self.0.expose();
-        let mut text = Wiped::with_capacity(bytes.len() * 2);
-        for b in bytes {
-            text.extend([DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]]);
-        }
-        s.serialize_str(std::str::from_utf8(&text).expect("hex is ASCII"))
+        let mut text = Wiped::with_capacity(self.0.len() * 2);
+        hex_into(self.0.expose(), &mut text);
+        s.serialize_str(std::str::from_utf8(&text).expect("hex digits are ASCII"))
     }
 }
 

@@ -121,6 +121,64 @@ async fn rows_written_after_other_keys_still_reach_their_key() {
     }
 }
 
+/// A key that keeps its account's default policy stores it as "" and reads back the
+/// default of its own account, also when rows of two accounts and two partitions
+/// alternate; a key whose policy was changed keeps its text.
+#[tokio::test]
+async fn default_policies_read_back_as_their_own_accounts() {
+    let t = spawn().await;
+    let scopes = [
+        ("111122223333", "us-east-1", "arn:aws:"),
+        ("444455556666", "us-east-1", "arn:aws:"),
+        ("444455556666", "cn-north-1", "arn:aws-cn:"),
+    ];
+    let mut keys = Vec::new();
+    for _ in 0..2 {
+        for (account, region, partition) in scopes {
+            let kms = t.client_for(account, region);
+            let id = create_key(&kms).await;
+            let policy = kms.get_key_policy().key_id(&id).send().await.unwrap();
+            let policy = policy.policy.unwrap();
+            assert!(
+                policy.contains(&format!("{partition}iam::{account}:root")),
+                "{policy}"
+            );
+            keys.push((account, region, id, policy));
+        }
+    }
+    let custom = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:*","Resource":"*"}]}"#;
+    let (account, region, changed, _) = &mut keys[1];
+    t.client_for(account, region)
+        .put_key_policy()
+        .key_id(changed.as_str())
+        .policy(custom)
+        .send()
+        .await
+        .unwrap();
+    keys[1].3 = custom.to_owned();
+
+    let dir = t.stop_keeping_data().await;
+    let url = format!("sqlite://{}", dir.join("trent.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let blank: i64 = sqlx::query_scalar("SELECT count(*) FROM keys WHERE policy = ''")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    assert_eq!(blank, 5);
+
+    let t = crate::common::spawn_in(dir).await;
+    for (account, region, id, policy) in &keys {
+        let kms = t.client_for(account, region);
+        let got = kms.get_key_policy().key_id(id).send().await.unwrap();
+        assert_eq!(
+            got.policy.as_deref(),
+            Some(policy.as_str()),
+            "{account} {region}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_second_server_cannot_open_a_database_in_use() {
     let t = spawn().await;
