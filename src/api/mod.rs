@@ -99,20 +99,79 @@ pub async fn change_key(
     Ok(key)
 }
 
-/// A handler behind the dispatch table: checked body in, the run to its encoded
+/// A handler behind the dispatch table: the request's body in, the run to its encoded
 /// response out.
-type Route = fn(Ctx, &Json<'_>) -> Result<Run>;
+type Route = fn(Ctx, Body<'_>) -> Result<Run>;
 
-/// Decodes the checked body into the handler's request, then runs it and encodes its
-/// response. The model check has already vouched for every member, so decoding fails only
-/// on a shape the model allows but the request type does not: a SerializationException.
-fn call<Req, Resp, Fut>(ctx: Ctx, body: &Json<'_>, handler: fn(Ctx, Req) -> Fut) -> Result<Run>
+/// A request's body on its way to the operation's request type.
+pub struct Body<'b> {
+    op: Operation,
+    bytes: &'b [u8],
+    /// Where the body's `KeyId` goes when the request line is logged.
+    key_id: Option<&'b mut Option<String>>,
+}
+
+impl<'b> Body<'b> {
+    /// The full path: the body's tree, checked against the model (every violation in
+    /// AWS's words) and against AWS's rules for grant tokens.
+    fn checked(self) -> Result<Json<'b>> {
+        let mut json = protocol::parse(self.bytes)?;
+        if let Some(key_id) = self.key_id {
+            *key_id = json.get("KeyId").and_then(Json::as_str).map(str::to_owned);
+        }
+        if self.op == Operation::CreateKey {
+            keys::lift_localstack_tags(&mut json);
+        }
+        protocol::model::check(self.op.name(), &json)?;
+        grants::check_grant_tokens(&json)?;
+        Ok(json)
+    }
+
+    /// The flat path ([`protocol::flat`]) for a body in the plain form SDKs send, which
+    /// it takes only when the full path would decode the same request from it. A request
+    /// whose line is logged takes the full path, which finds its `KeyId`.
+    fn flat<Req: DeserializeOwned>(&self) -> Option<Req> {
+        if self.key_id.is_some() {
+            return None;
+        }
+        protocol::flat::decode(self.op, self.bytes)
+    }
+}
+
+/// Decodes the body into the handler's request, then runs it and encodes its response.
+/// The model check has already vouched for every member, so decoding fails only on a
+/// shape the model allows but the request type does not: a SerializationException.
+fn call<Req, Resp, Fut>(ctx: Ctx, body: Body<'_>, handler: fn(Ctx, Req) -> Fut) -> Result<Run>
 where
     Req: DeserializeOwned + Send + 'static,
     Resp: Serialize,
     Fut: Future<Output = Result<Resp>> + Send + 'static,
 {
-    let request: Req = protocol::decode(body)?;
+    let request: Req = protocol::decode(&body.checked()?)?;
+    run(ctx, request, handler)
+}
+
+/// [`call`] for the operations called once per message or data key (Encrypt, Decrypt,
+/// Sign, ...): the flat path first. The other 44 take the full path only, which keeps the
+/// flat reader out of their request types' code.
+fn call_flat<Req, Resp, Fut>(ctx: Ctx, body: Body<'_>, handler: fn(Ctx, Req) -> Fut) -> Result<Run>
+where
+    Req: DeserializeOwned + Send + 'static,
+    Resp: Serialize,
+    Fut: Future<Output = Result<Resp>> + Send + 'static,
+{
+    match body.flat() {
+        Some(request) => run(ctx, request, handler),
+        None => call(ctx, body, handler),
+    }
+}
+
+fn run<Req, Resp, Fut>(ctx: Ctx, request: Req, handler: fn(Ctx, Req) -> Fut) -> Result<Run>
+where
+    Req: Send + 'static,
+    Resp: Serialize,
+    Fut: Future<Output = Result<Resp>> + Send + 'static,
+{
     Ok(Box::pin(async move {
         let response = handler(ctx, request).await?;
         crate::crypto::secret::to_json(&response).map_err(KmsError::internal)
@@ -122,6 +181,9 @@ where
 macro_rules! route {
     ($handler:path) => {
         |ctx, body| call(ctx, body, $handler)
+    };
+    (flat $handler:path) => {
+        |ctx, body| call_flat(ctx, body, $handler)
     };
 }
 
@@ -138,23 +200,23 @@ fn route(op: Operation) -> Route {
         Op::UpdateKeyDescription => route!(keys::update_key_description),
         Op::ScheduleKeyDeletion => route!(keys::schedule_key_deletion),
         Op::CancelKeyDeletion => route!(keys::cancel_key_deletion),
-        Op::Encrypt => route!(encryption::encrypt),
-        Op::Decrypt => route!(encryption::decrypt),
-        Op::ReEncrypt => route!(encryption::re_encrypt),
-        Op::GenerateDataKey => route!(encryption::generate_data_key),
+        Op::Encrypt => route!(flat encryption::encrypt),
+        Op::Decrypt => route!(flat encryption::decrypt),
+        Op::ReEncrypt => route!(flat encryption::re_encrypt),
+        Op::GenerateDataKey => route!(flat encryption::generate_data_key),
         Op::GenerateDataKeyWithoutPlaintext => {
-            route!(encryption::generate_data_key_without_plaintext)
+            route!(flat encryption::generate_data_key_without_plaintext)
         }
-        Op::GenerateRandom => route!(encryption::generate_random),
+        Op::GenerateRandom => route!(flat encryption::generate_random),
         Op::GenerateDataKeyPair => route!(key_pairs::generate_data_key_pair),
         Op::GenerateDataKeyPairWithoutPlaintext => {
             route!(key_pairs::generate_data_key_pair_without_plaintext)
         }
-        Op::Sign => route!(signing::sign),
-        Op::Verify => route!(signing::verify),
+        Op::Sign => route!(flat signing::sign),
+        Op::Verify => route!(flat signing::verify),
         Op::GetPublicKey => route!(signing::get_public_key),
-        Op::GenerateMac => route!(mac::generate_mac),
-        Op::VerifyMac => route!(mac::verify_mac),
+        Op::GenerateMac => route!(flat mac::generate_mac),
+        Op::VerifyMac => route!(flat mac::verify_mac),
         Op::DeriveSharedSecret => route!(agreement::derive_shared_secret),
         Op::CreateAlias => route!(aliases::create_alias),
         Op::UpdateAlias => route!(aliases::update_alias),
@@ -191,24 +253,25 @@ fn route(op: Operation) -> Route {
     }
 }
 
-/// Checks the body against the model and decodes it into the operation's request: the
-/// run of its handler, which no longer needs the body.
+/// The run of the request's handler, its body decoded (and no longer needed).
+/// `key_id` is given when the request line is logged, to be set to the body's `KeyId`.
 pub fn prepare(
     svc: Arc<Service>,
     scope: Scope,
     request_id: uuid::Uuid,
     op: Operation,
-    mut body: Json<'_>,
+    body: &[u8],
+    key_id: Option<&mut Option<String>>,
 ) -> Result<Run> {
-    if op == Operation::CreateKey {
-        keys::lift_localstack_tags(&mut body);
-    }
-    protocol::model::check(op.name(), &body)?;
-    grants::check_grant_tokens(&body)?;
     let ctx = Ctx {
         svc,
         scope,
         request_id,
     };
-    route(op)(ctx, &body)
+    let body = Body {
+        op,
+        bytes: body,
+        key_id,
+    };
+    route(op)(ctx, body)
 }

@@ -100,6 +100,8 @@ impl<'de> Deserialize<'de> for Secret {
 
 /// A blob member's bytes from its base64 string. A string borrowed from the request is
 /// decoded in place; one handed over is wiped once decoded (it may spell a plaintext).
+/// The text may also come as bytes, as the flat path ([`crate::protocol::flat`]) hands
+/// it over, unchecked for UTF-8: the decoder refuses whatever is not base64.
 pub fn deserialize_base64<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
     struct Blob;
     impl Visitor<'_> for Blob {
@@ -115,6 +117,10 @@ pub fn deserialize_base64<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D:
 
         fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Vec<u8>, E> {
             decode(&Wiped(text.into_bytes()))
+        }
+
+        fn visit_bytes<E: serde::de::Error>(self, text: &[u8]) -> Result<Vec<u8>, E> {
+            decode(text)
         }
     }
     fn decode<E: serde::de::Error>(text: &[u8]) -> Result<Vec<u8>, E> {

@@ -2,6 +2,7 @@
 //! reads the SigV4 scope, bounds the body, and writes every answer with an
 //! `x-amzn-RequestId` and, for errors, the `{"__type", "message"}` body AWS sends.
 
+pub mod flat;
 pub mod json;
 pub mod model;
 pub mod scope;
@@ -64,11 +65,8 @@ pub async fn handle(State(svc): State<Arc<Service>>, request: Request) -> Respon
         // The body is checked and decoded into the operation's request here, then wiped
         // (it may hold a plaintext); a panic on the way is an internal error.
         let prepared = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            let json = parse(&body)?;
-            if logged {
-                key_id = json.get("KeyId").and_then(Json::as_str).map(str::to_owned);
-            }
-            crate::api::prepare(svc.clone(), scope, request_id, op, json)
+            let key_id = logged.then_some(&mut key_id);
+            crate::api::prepare(svc.clone(), scope, request_id, op, &body, key_id)
         }))
         .unwrap_or_else(|_| Err(KmsError::panicked()));
         wipe(body);

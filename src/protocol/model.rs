@@ -18,6 +18,7 @@ use base64_simd::STANDARD;
 
 use super::json::Json;
 use crate::error::{ErrorCode, KmsError, Result};
+use crate::model::Operation;
 use serde::Deserialize;
 use serde::de::{MapAccess, Visitor};
 
@@ -100,21 +101,92 @@ pub fn operations() -> impl Iterator<Item = &'static str> {
     MODEL.operations.iter().map(|name| &**name)
 }
 
+/// The compiled shapes and the input shape of `operation`, for the flat path
+/// ([`super::flat`]); `None` for an operation without input.
+pub(super) fn input(operation: Operation) -> Option<(&'static [Shape], Id)> {
+    let model = &*MODEL;
+    let input = (*model.by_operation.get(operation as usize)?)?;
+    Some((&model.shapes, input))
+}
+
+/// A shape as the flat path reads it.
+pub(super) enum Form<'m> {
+    Text,
+    Base64,
+    Integer,
+    Boolean,
+    Structure(&'m [Member]),
+    Map {
+        key: Id,
+        value: Id,
+    },
+    /// Lists, timestamps: left to the full path.
+    Other,
+}
+
+pub(super) fn form(shapes: &[Shape], id: Id) -> Form<'_> {
+    match &shapes[id].kind {
+        Kind::String { .. } => Form::Text,
+        Kind::Blob(_) => Form::Base64,
+        Kind::Integer(_) => Form::Integer,
+        Kind::Boolean => Form::Boolean,
+        Kind::Structure(members) => Form::Structure(members),
+        &Kind::Map { key, value } => Form::Map { key, value },
+        Kind::Timestamp | Kind::List { .. } | Kind::Unchecked => Form::Other,
+    }
+}
+
+/// A scalar as the flat path reads it.
+pub(super) enum Scalar<'a> {
+    Text(&'a str),
+    /// A blob's text, which the request type's decoder refuses if it is not base64
+    /// (`deserialize_base64`): only its decoded length is checked here, so that a
+    /// kilobyte is checked once, by the decoder.
+    Base64(&'a [u8]),
+    Integer(i64),
+    Boolean(bool),
+}
+
+/// Whether `value` passes every constraint of shape `id`, by the same checks as
+/// [`check`]: the flat path takes only what the full check would let through unchanged.
+pub(super) fn accepts(shapes: &[Shape], id: Id, value: Scalar<'_>) -> bool {
+    let mut checker = Checker {
+        shapes,
+        violations: Vec::new(),
+    };
+    let checked = match (value, &shapes[id].kind) {
+        (Scalar::Base64(text), Kind::Blob(len)) => match STANDARD.decoded_length(text) {
+            Ok(n) => {
+                checker.bounds(*len, n as i64, "length", Shown::Hidden, &Path::Root);
+                Ok(())
+            }
+            Err(_) => return false,
+        },
+        (Scalar::Base64(_), _) => return false,
+        (Scalar::Text(s), _) => checker.value(id, &Json::String(s.into()), &Path::Root),
+        (Scalar::Integer(i), _) => checker.value(id, &Json::Number(i.into()), &Path::Root),
+        (Scalar::Boolean(b), _) => checker.value(id, &Json::Bool(b), &Path::Root),
+    };
+    checked.is_ok() && checker.violations.is_empty()
+}
+
 static MODEL: LazyLock<Model> = LazyLock::new(|| {
     let raw: RawModel = serde_json::from_str(MODEL_JSON).expect("the embedded model parses");
     Model::compile(&raw)
 });
 
-type Id = usize;
+pub(super) type Id = usize;
 
 /// The compiled model: only the shapes reachable from some operation's input.
 struct Model {
     operations: Vec<Box<str>>,
     inputs: HashMap<Box<str>, Option<Id>>,
+    /// The same, by [`Operation`]: the flat path's lookup, without hashing a name.
+    by_operation: Vec<Option<Id>>,
     shapes: Vec<Shape>,
 }
 
-struct Shape {
+pub(super) struct Shape {
     kind: Kind,
     /// Marked `sensitive` in the model: its value is never echoed in a message.
     secret: bool,
@@ -189,13 +261,13 @@ struct EnumSet {
     constraint: Box<str>,
 }
 
-struct Member {
+pub(super) struct Member {
     /// The JSON member name, as in the model (`KeyId`).
-    name: Box<str>,
+    pub(super) name: Box<str>,
     /// The name in messages: first letter lower-cased (`keyId`).
     path: Box<str>,
-    shape: Id,
-    required: bool,
+    pub(super) shape: Id,
+    pub(super) required: bool,
 }
 
 impl Model {
@@ -212,9 +284,14 @@ impl Model {
             operations.push(name.as_str().into());
             inputs.insert(name.as_str().into(), input);
         }
+        let by_operation = Operation::ALL
+            .iter()
+            .map(|op| inputs.get(op.name()).copied().flatten())
+            .collect();
         Self {
             operations,
             inputs,
+            by_operation,
             shapes: builder.shapes,
         }
     }
@@ -395,7 +472,7 @@ impl Checker<'_> {
             }
             (Kind::String { .. }, Json::String(s)) => self.string(id, s, path),
             (Kind::Blob(len), Json::String(s)) => {
-                let n = decoded_len(s).ok_or_else(|| {
+                let n = decoded_len(s.as_bytes()).ok_or_else(|| {
                     KmsError::new(
                         ErrorCode::Serialization,
                         "Could not parse the request body: a blob member is not valid base64",
@@ -565,8 +642,7 @@ fn mismatch(value: &Json<'_>, target: &str) -> KmsError {
 /// The decoded length of standard, padded base64 (what the blob decoder accepts:
 /// canonical padding, no stray bits), or `None` if it is not such base64. The decoder's
 /// own SIMD check: allocates nothing, and a kilobyte takes a few hundred instructions.
-fn decoded_len(s: &str) -> Option<usize> {
-    let b = s.as_bytes();
+fn decoded_len(b: &[u8]) -> Option<usize> {
     STANDARD.check(b).ok()?;
     STANDARD.decoded_length(b).ok()
 }
@@ -1320,7 +1396,7 @@ mod tests {
         for input in inputs {
             let text = std::str::from_utf8(&input).unwrap();
             let expected = STANDARD.decode_to_vec(text).ok().map(|d| d.len());
-            assert_eq!(decoded_len(text), expected, "{text:?}");
+            assert_eq!(decoded_len(text.as_bytes()), expected, "{text:?}");
         }
     }
 
