@@ -60,7 +60,7 @@ impl Ctx {
 }
 
 /// Bytes that are not secret (ciphertexts, signatures, MACs, public keys): base64 on the
-/// wire, as [`to_json`](crate::crypto::secret::to_json) writes bytes.
+/// wire, as [`to_json`](crate::crypto::json_out::to_json) writes bytes.
 #[derive(Debug)]
 pub struct Base64(pub Vec<u8>);
 
@@ -174,7 +174,7 @@ where
 {
     Ok(Box::pin(async move {
         let response = handler(ctx, request).await?;
-        crate::crypto::secret::to_json(&response).map_err(KmsError::internal)
+        crate::crypto::json_out::to_json(&response).map_err(KmsError::internal)
     }))
 }
 
@@ -274,4 +274,75 @@ pub fn prepare(
         key_id,
     };
     route(op)(ctx, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The request types of the operations routed `flat` read the plain bodies SDKs send
+    /// by the flat path, and read the same request from them as the full path does. (If a
+    /// type stopped taking the flat path, nothing else would fail: it would only be slower.)
+    #[test]
+    fn data_requests_take_the_flat_path() {
+        fn same<Req: DeserializeOwned + std::fmt::Debug>(op: Operation, text: &str) {
+            let body = Body {
+                op,
+                bytes: text.as_bytes(),
+                key_id: None,
+            };
+            let flat: Req = body
+                .flat()
+                .unwrap_or_else(|| panic!("{op:?} {text}: declined"));
+            let full: Req = protocol::decode(&body.checked().expect("checked")).expect("read");
+            assert_eq!(format!("{flat:?}"), format!("{full:?}"), "{op:?} {text}");
+        }
+        let key = r#""KeyId":"arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab""#;
+        let context =
+            r#""EncryptionContext":{"aws-crypto-public-key":"AqZ+/w==","purpose":"test"}"#;
+        same::<encryption::EncryptRequest>(
+            Operation::Encrypt,
+            &format!(r#"{{{key},"Plaintext":"aGVsbG8=",{context},"DryRun":false}}"#),
+        );
+        same::<encryption::DecryptRequest>(
+            Operation::Decrypt,
+            &format!(r#"{{"CiphertextBlob":"AQIDBA==",{context},{key}}}"#),
+        );
+        same::<encryption::ReEncryptRequest>(
+            Operation::ReEncrypt,
+            r#"{"CiphertextBlob":"AQID","DestinationKeyId":"alias/x","DestinationEncryptionAlgorithm":"RSAES_OAEP_SHA_256"}"#,
+        );
+        same::<encryption::GenerateDataKeyRequest>(
+            Operation::GenerateDataKey,
+            &format!(r#"{{{key},"KeySpec":"AES_256",{context}}}"#),
+        );
+        same::<encryption::GenerateDataKeyWithoutPlaintextRequest>(
+            Operation::GenerateDataKeyWithoutPlaintext,
+            &format!(r#"{{{key},"NumberOfBytes":64}}"#),
+        );
+        same::<encryption::GenerateRandomRequest>(
+            Operation::GenerateRandom,
+            r#"{"NumberOfBytes":32}"#,
+        );
+        same::<signing::SignRequest>(
+            Operation::Sign,
+            &format!(
+                r#"{{{key},"Message":"aGk=","MessageType":"RAW","SigningAlgorithm":"ECDSA_SHA_256"}}"#
+            ),
+        );
+        same::<signing::VerifyRequest>(
+            Operation::Verify,
+            &format!(
+                r#"{{{key},"Message":"aGk=","Signature":"c2ln","SigningAlgorithm":"ECDSA_SHA_256"}}"#
+            ),
+        );
+        same::<mac::GenerateMacRequest>(
+            Operation::GenerateMac,
+            &format!(r#"{{{key},"Message":"aGk=","MacAlgorithm":"HMAC_SHA_256"}}"#),
+        );
+        same::<mac::VerifyMacRequest>(
+            Operation::VerifyMac,
+            &format!(r#"{{{key},"Message":"aGk=","Mac":"bWFj","MacAlgorithm":"HMAC_SHA_256"}}"#),
+        );
+    }
 }

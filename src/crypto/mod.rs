@@ -7,6 +7,7 @@ pub mod agreement;
 pub mod attestation;
 pub mod blob;
 pub mod cms;
+pub mod json_out;
 pub mod mac;
 pub mod material;
 pub mod pke;

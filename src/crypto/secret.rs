@@ -84,8 +84,8 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// Bytes, which trent's JSON writer ([`to_json`]) writes as a base64 string, as AWS JSON
-/// 1.1 writes every blob.
+/// Bytes, which trent's JSON writer ([`to_json`](super::json_out::to_json)) writes as a
+/// base64 string, as AWS JSON 1.1 writes every blob.
 impl Serialize for Secret {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_bytes(self.expose())
@@ -131,83 +131,6 @@ pub fn deserialize_base64<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D:
     d.deserialize_str(Blob)
 }
 
-/// A response as JSON, in a buffer that is wiped when freed: answers such as Decrypt's
-/// and GenerateDataKey's hold a plaintext. Growing the buffer wipes the one it replaces.
-/// Bytes ([`Secret`], `Base64`) are written as base64 strings.
-pub fn to_json(value: &impl Serialize) -> serde_json::Result<Wiped> {
-    let mut out = WipingWriter(Wiped::with_capacity(2048));
-    value.serialize(&mut serde_json::Serializer::with_formatter(&mut out, Wire))?;
-    Ok(out.0)
-}
-
-/// serde_json's compact output, except that bytes are a base64 string. Base64 never
-/// needs escaping, so it goes out as it is encoded, without the escape scan of a string.
-struct Wire;
-
-impl serde_json::ser::Formatter for Wire {
-    fn write_byte_array<W: ?Sized + std::io::Write>(
-        &mut self,
-        out: &mut W,
-        bytes: &[u8],
-    ) -> std::io::Result<()> {
-        /// Input bytes per chunk: a multiple of 3, so chunks concatenate into one text.
-        const CHUNK: usize = 768;
-        let mut text = [0u8; CHUNK / 3 * 4];
-        let written = (|| {
-            out.write_all(b"\"")?;
-            for part in bytes.chunks(CHUNK) {
-                out.write_all(STANDARD.encode(part, base64_simd::Out::from_slice(&mut text)))?;
-            }
-            out.write_all(b"\"")
-        })();
-        zeroize::zeroize_bytes(&mut text);
-        written
-    }
-}
-
-struct WipingWriter(Wiped);
-
-impl WipingWriter {
-    /// Inlined into serde_json's writes (a few dozen an answer, most of a byte or two),
-    /// with growing kept out of line.
-    #[inline]
-    fn append(&mut self, bytes: &[u8]) {
-        if self.0.len() + bytes.len() > self.0.capacity() {
-            self.grow(bytes.len());
-        }
-        self.0.extend_from_slice(bytes);
-    }
-
-    #[cold]
-    fn grow(&mut self, more: usize) {
-        let needed = self.0.len() + more;
-        let mut grown = Wiped::with_capacity(needed.max(self.0.capacity() * 2));
-        grown.extend_from_slice(&self.0);
-        // The old buffer is wiped as it is dropped.
-        self.0 = grown;
-    }
-}
-
-/// Every write is whole: `write_all` is one append, not std's retry loop around `write`
-/// (serde_json writes an answer in a few dozen small pieces).
-impl std::io::Write for WipingWriter {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.append(bytes);
-        Ok(bytes.len())
-    }
-
-    #[inline]
-    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.append(bytes);
-        Ok(())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,29 +147,9 @@ mod tests {
     fn base64_round_trip_and_bad_input() {
         let s: Secret = serde_json::from_str("\"aGVsbG8=\"").unwrap();
         assert_eq!(s.expose(), b"hello");
-        assert_eq!(*to_json(&s).unwrap(), b"\"aGVsbG8=\"");
         let s: Secret = serde_json::from_value(serde_json::json!("aGVsbG8=")).unwrap();
         assert_eq!(s.expose(), b"hello");
         let err = serde_json::from_str::<Secret>("\"not base64!\"").unwrap_err();
         assert!(!err.to_string().contains("not base64!"));
-    }
-
-    #[test]
-    fn json_grows_and_writes_bytes_as_base64() {
-        #[derive(Serialize)]
-        struct Answer {
-            #[serde(rename = "Plaintext")]
-            plaintext: Secret,
-            n: &'static str,
-        }
-        let bytes: Vec<u8> = (0..5000).map(|i| (i * 7) as u8).collect();
-        let value = Answer {
-            plaintext: Secret::new(bytes.clone()),
-            n: "\\",
-        };
-        let wiped = to_json(&value).unwrap();
-        let expected =
-            serde_json::json!({"Plaintext": STANDARD.encode_to_string(&bytes), "n": "\\"});
-        assert_eq!(*wiped, serde_json::to_vec(&expected).unwrap());
     }
 }

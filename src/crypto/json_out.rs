@@ -1,0 +1,567 @@
+//! trent's JSON writer, for answers and stored records: serde_json's compact output, byte
+//! for byte, written into a buffer that is wiped when freed (answers such as Decrypt's and
+//! GenerateDataKey's hold a plaintext; records hold key material).
+//!
+//! It differs from serde_json's own serializer in two ways, both for speed:
+//! - bytes ([`Secret`](super::Secret), `Base64`) are base64 strings, encoded straight into
+//!   the buffer (base64 never needs escaping);
+//! - a string is checked for what needs escaping a vector at a time and copied whole,
+//!   where serde_json looks each byte up in a table. A string that does need escaping,
+//!   and every number, is written by serde_json itself, so the text is serde_json's.
+
+use std::fmt::Display;
+
+use base64_simd::STANDARD;
+use serde::Serialize;
+use serde::ser::{self, Error as _};
+
+use super::secret::Wiped;
+
+type Result<T = ()> = serde_json::Result<T>;
+
+/// `value` as JSON, in a buffer that is wiped when freed. Growing it wipes the one it
+/// replaces.
+pub fn to_json(value: &impl Serialize) -> Result<Wiped> {
+    let mut out = Writer(Wiped::with_capacity(2048));
+    value.serialize(&mut out)?;
+    Ok(out.0)
+}
+
+struct Writer(Wiped);
+
+impl Writer {
+    /// Inlined into every write (a few dozen an answer, most of a byte or two), with
+    /// growing kept out of line.
+    #[inline]
+    fn reserve(&mut self, more: usize) {
+        if self.0.len() + more > self.0.capacity() {
+            self.grow(more);
+        }
+    }
+
+    #[cold]
+    fn grow(&mut self, more: usize) {
+        let needed = self.0.len() + more;
+        let mut grown = Wiped::with_capacity(needed.max(self.0.capacity() * 2));
+        grown.extend_from_slice(&self.0);
+        // The old buffer is wiped as it is dropped.
+        self.0 = grown;
+    }
+
+    #[inline]
+    fn append(&mut self, bytes: &[u8]) {
+        self.reserve(bytes.len());
+        self.0.extend_from_slice(bytes);
+    }
+
+    /// serde_json's own writing of a value (numbers, strings that need escaping).
+    fn by_serde_json(&mut self, value: &impl Serialize) -> Result {
+        serde_json::to_writer(&mut *self, value)
+    }
+
+    fn string(&mut self, s: &str) -> Result {
+        // No early exit, so that the check runs a vector at a time.
+        let escapes = s.bytes().fold(false, |any, b| {
+            any | (b < 0x20) | (b == b'"') | (b == b'\\')
+        });
+        if escapes {
+            return self.by_serde_json(&s);
+        }
+        self.reserve(s.len() + 2);
+        self.0.push(b'"');
+        self.0.extend_from_slice(s.as_bytes());
+        self.0.push(b'"');
+        Ok(())
+    }
+}
+
+/// For serde_json's writing into the same buffer: every write is whole, one append.
+impl std::io::Write for Writer {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.append(bytes);
+        Ok(bytes.len())
+    }
+
+    #[inline]
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.append(bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// An array, object or enum variant being written: whether a comma comes first, and what
+/// closes it (`]`, `}`, or `}}` for a variant's object around its value).
+pub struct Compound<'a> {
+    out: &'a mut Writer,
+    first: bool,
+    close: &'static [u8],
+}
+
+impl Compound<'_> {
+    fn comma(&mut self) {
+        if !std::mem::take(&mut self.first) {
+            self.out.append(b",");
+        }
+    }
+
+    fn element(&mut self, value: &(impl Serialize + ?Sized)) -> Result {
+        self.comma();
+        value.serialize(&mut *self.out)
+    }
+
+    fn field(&mut self, key: &str, value: &(impl Serialize + ?Sized)) -> Result {
+        self.comma();
+        self.out.string(key)?;
+        self.out.append(b":");
+        value.serialize(&mut *self.out)
+    }
+
+    fn close(self) -> Result {
+        self.out.append(self.close);
+        Ok(())
+    }
+}
+
+impl<'a> Writer {
+    fn open(&'a mut self, open: &[u8], close: &'static [u8]) -> Compound<'a> {
+        self.append(open);
+        Compound {
+            out: self,
+            first: true,
+            close,
+        }
+    }
+
+    /// `{"<variant>":` before a variant's value.
+    fn variant(&mut self, variant: &str) -> Result {
+        self.append(b"{");
+        self.string(variant)?;
+        self.append(b":");
+        Ok(())
+    }
+}
+
+impl<'a> ser::Serializer for &'a mut Writer {
+    type Ok = ();
+    type Error = serde_json::Error;
+    type SerializeSeq = Compound<'a>;
+    type SerializeTuple = Compound<'a>;
+    type SerializeTupleStruct = Compound<'a>;
+    type SerializeTupleVariant = Compound<'a>;
+    type SerializeMap = Compound<'a>;
+    type SerializeStruct = Compound<'a>;
+    type SerializeStructVariant = Compound<'a>;
+
+    fn serialize_bool(self, v: bool) -> Result {
+        self.append(if v { b"true" } else { b"false" });
+        Ok(())
+    }
+
+    fn serialize_i8(self, v: i8) -> Result {
+        self.by_serde_json(&v)
+    }
+
+    fn serialize_i16(self, v: i16) -> Result {
+        self.by_serde_json(&v)
+    }
+
+    fn serialize_i32(self, v: i32) -> Result {
+        self.by_serde_json(&v)
+    }
+
+    fn serialize_i64(self, v: i64) -> Result {
+        self.by_serde_json(&v)
+    }
+
+    fn serialize_i128(self, v: i128) -> Result {
+        self.by_serde_json(&v)
+    }
+
+    fn serialize_u8(self, v: u8) -> Result {
+        self.by_serde_json(&v)
+    }
+
+    fn serialize_u16(self, v: u16) -> Result {
+        self.by_serde_json(&v)
+    }
+
+    fn serialize_u32(self, v: u32) -> Result {
+        self.by_serde_json(&v)
+    }
+
+    fn serialize_u64(self, v: u64) -> Result {
+        self.by_serde_json(&v)
+    }
+
+    fn serialize_u128(self, v: u128) -> Result {
+        self.by_serde_json(&v)
+    }
+
+    fn serialize_f32(self, v: f32) -> Result {
+        self.by_serde_json(&v)
+    }
+
+    fn serialize_f64(self, v: f64) -> Result {
+        self.by_serde_json(&v)
+    }
+
+    fn serialize_char(self, v: char) -> Result {
+        self.string(v.encode_utf8(&mut [0; 4]))
+    }
+
+    fn serialize_str(self, v: &str) -> Result {
+        self.string(v)
+    }
+
+    /// Base64, straight into the buffer: sized first, so the encoder never grows it.
+    fn serialize_bytes(self, v: &[u8]) -> Result {
+        self.reserve(STANDARD.encoded_length(v.len()) + 2);
+        self.0.push(b'"');
+        STANDARD.encode_append(v, &mut *self.0);
+        self.0.push(b'"');
+        Ok(())
+    }
+
+    fn serialize_none(self) -> Result {
+        self.serialize_unit()
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result {
+        self.append(b"null");
+        Ok(())
+    }
+
+    fn serialize_unit_struct(self, _name: &'static str) -> Result {
+        self.serialize_unit()
+    }
+
+    fn serialize_unit_variant(self, _name: &'static str, _i: u32, variant: &'static str) -> Result {
+        self.string(variant)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _i: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result {
+        self.variant(variant)?;
+        value.serialize(&mut *self)?;
+        self.append(b"}");
+        Ok(())
+    }
+
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'a>> {
+        Ok(self.open(b"[", b"]"))
+    }
+
+    fn serialize_tuple(self, _len: usize) -> Result<Compound<'a>> {
+        Ok(self.open(b"[", b"]"))
+    }
+
+    fn serialize_tuple_struct(self, _name: &'static str, _len: usize) -> Result<Compound<'a>> {
+        Ok(self.open(b"[", b"]"))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _i: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'a>> {
+        self.variant(variant)?;
+        Ok(self.open(b"[", b"]}"))
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'a>> {
+        Ok(self.open(b"{", b"}"))
+    }
+
+    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Compound<'a>> {
+        Ok(self.open(b"{", b"}"))
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _i: u32,
+        variant: &'static str,
+        _len: usize,
+    ) -> Result<Compound<'a>> {
+        self.variant(variant)?;
+        Ok(self.open(b"{", b"}}"))
+    }
+
+    fn collect_str<T: Display + ?Sized>(self, value: &T) -> Result {
+        self.string(&value.to_string())
+    }
+}
+
+impl ser::SerializeSeq for Compound<'_> {
+    type Ok = ();
+    type Error = serde_json::Error;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        self.element(value)
+    }
+
+    fn end(self) -> Result {
+        self.close()
+    }
+}
+
+impl ser::SerializeTuple for Compound<'_> {
+    type Ok = ();
+    type Error = serde_json::Error;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        self.element(value)
+    }
+
+    fn end(self) -> Result {
+        self.close()
+    }
+}
+
+impl ser::SerializeTupleStruct for Compound<'_> {
+    type Ok = ();
+    type Error = serde_json::Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        self.element(value)
+    }
+
+    fn end(self) -> Result {
+        self.close()
+    }
+}
+
+impl ser::SerializeTupleVariant for Compound<'_> {
+    type Ok = ();
+    type Error = serde_json::Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        self.element(value)
+    }
+
+    fn end(self) -> Result {
+        self.close()
+    }
+}
+
+/// A map's keys must be strings, as JSON's are (trent's maps are keyed by strings).
+impl ser::SerializeMap for Compound<'_> {
+    type Ok = ();
+    type Error = serde_json::Error;
+
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result {
+        self.comma();
+        let at = self.out.0.len();
+        key.serialize(&mut *self.out)?;
+        if self.out.0.get(at) != Some(&b'"') {
+            return Err(serde_json::Error::custom("a map key must be a string"));
+        }
+        self.out.append(b":");
+        Ok(())
+    }
+
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
+        value.serialize(&mut *self.out)
+    }
+
+    fn end(self) -> Result {
+        self.close()
+    }
+}
+
+impl ser::SerializeStruct for Compound<'_> {
+    type Ok = ();
+    type Error = serde_json::Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
+        self.field(key, value)
+    }
+
+    fn end(self) -> Result {
+        self.close()
+    }
+}
+
+impl ser::SerializeStructVariant for Compound<'_> {
+    type Ok = ();
+    type Error = serde_json::Error;
+
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
+        self.field(key, value)
+    }
+
+    fn end(self) -> Result {
+        self.close()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::crypto::Secret;
+
+    /// serde_json's own compact output with bytes as base64: what [`to_json`] must write.
+    fn reference(value: &impl Serialize) -> Vec<u8> {
+        struct Base64Bytes;
+        impl serde_json::ser::Formatter for Base64Bytes {
+            fn write_byte_array<W: ?Sized + std::io::Write>(
+                &mut self,
+                out: &mut W,
+                bytes: &[u8],
+            ) -> std::io::Result<()> {
+                write!(out, "\"{}\"", STANDARD.encode_to_string(bytes))
+            }
+        }
+        let mut out = Vec::new();
+        value
+            .serialize(&mut serde_json::Serializer::with_formatter(
+                &mut out,
+                Base64Bytes,
+            ))
+            .unwrap();
+        out
+    }
+
+    #[derive(Serialize)]
+    enum Variant {
+        Unit,
+        Newtype(u8),
+        Tuple(i32, &'static str),
+        Struct { a: bool, b: Option<f64> },
+    }
+
+    #[derive(Serialize)]
+    struct Unit;
+
+    #[derive(Serialize)]
+    struct Newtype(&'static str);
+
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Answer {
+        key_id: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        plaintext: Option<Secret>,
+        absent: Option<u32>,
+        integers: (i8, i16, i32, i64, u8, u16, u32, u64, i128, u128),
+        floats: Vec<f64>,
+        single: f32,
+        flags: [bool; 2],
+        letters: (char, char, char),
+        strings: Vec<String>,
+        tags: BTreeMap<String, String>,
+        variants: Vec<Variant>,
+        nested: Vec<Answer>,
+        unit: (),
+        unit_struct: Unit,
+        newtype: Newtype,
+        empty: Vec<u8>,
+        empty_map: BTreeMap<String, u8>,
+    }
+
+    fn answer(nested: Vec<Answer>) -> Answer {
+        let every_byte: String = (0..=127u8).map(char::from).collect();
+        Answer {
+            key_id: "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+                .into(),
+            plaintext: Some(Secret::new((0..5000).map(|i| (i * 7) as u8).collect())),
+            absent: None,
+            integers: (
+                i8::MIN,
+                -300,
+                i32::MIN,
+                i64::MIN,
+                u8::MAX,
+                0,
+                u32::MAX,
+                u64::MAX,
+                i128::MIN,
+                u128::MAX,
+            ),
+            floats: vec![
+                0.0,
+                -0.0,
+                1.5,
+                1_732_953_600.123,
+                1e21,
+                1e-7,
+                f64::MAX,
+                f64::NAN,
+                f64::INFINITY,
+            ],
+            single: 0.1,
+            flags: [true, false],
+            letters: ('a', '"', 'é'),
+            strings: vec![
+                String::new(),
+                every_byte,
+                "quote \" backslash \\ slash / tab \t newline \n".into(),
+                "é ü 𝄞 \u{7f} \u{2028}".into(),
+                "x".repeat(3000),
+            ],
+            tags: [("b", "2"), ("a", "1"), ("\"", "\\")]
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+            variants: vec![
+                Variant::Unit,
+                Variant::Newtype(7),
+                Variant::Tuple(-1, "t"),
+                Variant::Struct { a: true, b: None },
+            ],
+            nested,
+            unit: (),
+            unit_struct: Unit,
+            newtype: Newtype("n"),
+            empty: Vec::new(),
+            empty_map: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn writes_what_serde_json_writes() {
+        let value = answer(vec![answer(Vec::new()), answer(Vec::new())]);
+        let written = to_json(&value).unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&written),
+            String::from_utf8_lossy(&reference(&value))
+        );
+        // Grown more than once from its first 2 KiB, and still one document.
+        assert!(written.len() > 8 * 2048);
+        serde_json::from_slice::<serde_json::Value>(&written).unwrap();
+    }
+
+    #[test]
+    fn bytes_are_base64_and_keys_must_be_strings() {
+        let s = Secret::new(b"hello".to_vec());
+        assert_eq!(*to_json(&s).unwrap(), b"\"aGVsbG8=\"");
+        let by_number: BTreeMap<u8, u8> = [(1, 2)].into_iter().collect();
+        assert!(to_json(&by_number).is_err());
+    }
+}
