@@ -59,6 +59,23 @@ impl Writer {
         serde_json::to_writer(&mut *self, value)
     }
 
+    fn open(&mut self, open: &[u8], close: &'static [u8]) -> Compound<'_> {
+        self.append(open);
+        Compound {
+            out: self,
+            first: true,
+            close,
+        }
+    }
+
+    /// `{"<variant>":` before a variant's value.
+    fn variant(&mut self, variant: &str) -> Result {
+        self.append(b"{");
+        self.string(variant)?;
+        self.append(b":");
+        Ok(())
+    }
+
     fn string(&mut self, s: &str) -> Result {
         // No early exit, so that the check runs a vector at a time.
         let escapes = s.bytes().fold(false, |any, b| {
@@ -96,7 +113,7 @@ impl std::io::Write for Writer {
 
 /// An array, object or enum variant being written: whether a comma comes first, and what
 /// closes it (`]`, `}`, or `}}` for a variant's object around its value).
-pub struct Compound<'a> {
+struct Compound<'a> {
     out: &'a mut Writer,
     first: bool,
     close: &'static [u8],
@@ -123,25 +140,6 @@ impl Compound<'_> {
 
     fn close(self) -> Result {
         self.out.append(self.close);
-        Ok(())
-    }
-}
-
-impl<'a> Writer {
-    fn open(&'a mut self, open: &[u8], close: &'static [u8]) -> Compound<'a> {
-        self.append(open);
-        Compound {
-            out: self,
-            first: true,
-            close,
-        }
-    }
-
-    /// `{"<variant>":` before a variant's value.
-    fn variant(&mut self, variant: &str) -> Result {
-        self.append(b"{");
-        self.string(variant)?;
-        self.append(b":");
         Ok(())
     }
 }
@@ -316,57 +314,37 @@ impl<'a> ser::Serializer for &'a mut Writer {
     }
 }
 
-impl ser::SerializeSeq for Compound<'_> {
-    type Ok = ();
-    type Error = serde_json::Error;
+/// serde has a trait for each kind of array and object; an array's four are the same,
+/// and so are a structure's two.
+macro_rules! compound {
+    ($($kind:ident: $method:ident($($key:ident)?) => $write:ident),+ $(,)?) => {$(
+        impl ser::$kind for Compound<'_> {
+            type Ok = ();
+            type Error = serde_json::Error;
 
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
+            fn $method<T: Serialize + ?Sized>(
+                &mut self,
+                $($key: &'static str,)?
+                value: &T,
+            ) -> Result {
+                self.$write($($key,)? value)
+            }
 
-    fn end(self) -> Result {
-        self.close()
-    }
+            fn end(self) -> Result {
+                self.close()
+            }
+        }
+    )+};
 }
 
-impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
-    type Error = serde_json::Error;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-
-    fn end(self) -> Result {
-        self.close()
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_> {
-    type Ok = ();
-    type Error = serde_json::Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-
-    fn end(self) -> Result {
-        self.close()
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_> {
-    type Ok = ();
-    type Error = serde_json::Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
-        self.element(value)
-    }
-
-    fn end(self) -> Result {
-        self.close()
-    }
-}
+compound!(
+    SerializeSeq: serialize_element() => element,
+    SerializeTuple: serialize_element() => element,
+    SerializeTupleStruct: serialize_field() => element,
+    SerializeTupleVariant: serialize_field() => element,
+    SerializeStruct: serialize_field(key) => field,
+    SerializeStructVariant: serialize_field(key) => field,
+);
 
 /// A map's keys must be strings, as JSON's are (trent's maps are keyed by strings).
 impl ser::SerializeMap for Compound<'_> {
@@ -386,32 +364,6 @@ impl ser::SerializeMap for Compound<'_> {
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result {
         value.serialize(&mut *self.out)
-    }
-
-    fn end(self) -> Result {
-        self.close()
-    }
-}
-
-impl ser::SerializeStruct for Compound<'_> {
-    type Ok = ();
-    type Error = serde_json::Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
-        self.field(key, value)
-    }
-
-    fn end(self) -> Result {
-        self.close()
-    }
-}
-
-impl ser::SerializeStructVariant for Compound<'_> {
-    type Ok = ();
-    type Error = serde_json::Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result {
-        self.field(key, value)
     }
 
     fn end(self) -> Result {

@@ -6,8 +6,10 @@ At each checkpoint the run measures:
 
 - CreateKey/s for a window, 16 connections, and the server's CPU time per CreateKey
   (user + system from /proc, over the same window);
-- Encrypt 1 KiB req/s, and the same against a bare axum handler (`bare_axum`, measured
-  at the start and at the end of the run, on the same core);
+- Encrypt 1 KiB req/s against a bare axum handler (`bare_axum`, on the same core) in
+  three pairs of windows, the bare handler's just before trent's: this machine's speed
+  moves by a third from one window to the next, so each trent window is compared with
+  its neighbour, and the row shows the medians;
 - RSS before a `kill -9`, the time from exec to the first answer of the restarted
   process (the median of three kills and restarts), and RSS after the restart once it
   has served an Encrypt window.
@@ -138,6 +140,18 @@ def bare_rate(bare_bin, seconds, connections):
         server.stop()
 
 
+def encrypt_against_bare(port, encrypt, bare_bin, window, connections):
+    """Three pairs of windows, bare then trent: the medians of trent's req/s, its p50
+    and trent's share of the bare handler's rate, and the bare handler's rates."""
+    pairs = []
+    for _ in range(3):
+        bare = bare_rate(bare_bin, window, connections)
+        _, rate, p50 = wrk(port, "Encrypt", encrypt, window, connections)
+        pairs.append((rate, p50, rate / bare, bare))
+    median = [sorted(column)[1] for column in zip(*pairs)]
+    return median[0], median[1], median[2], [pair[3] for pair in pairs]
+
+
 def build():
     subprocess.run(["cargo", "build", "--release", "--quiet", "--bin", "trent",
                     "--example", "bare_axum"], cwd=ROOT, check=True)
@@ -162,7 +176,7 @@ def main():
         trent_bin, bare_bin = trent_bin or built[0], bare_bin or built[1]
 
     window, conns = args.window, args.connections
-    bare = [bare_rate(bare_bin, window * 2, conns)]
+    bare = []
     data = tempfile.mkdtemp(prefix="trent-scale-")
     port = free_port()
     trent = Server([trent_bin, "--listen", f"127.0.0.1:{port}", "--data-dir", data,
@@ -184,7 +198,9 @@ def main():
             created, create_rate, create_p50 = wrk(port, "CreateKey", {}, window, conns)
             cpu_us = (cpu_seconds(trent.proc.pid) - before) / created * 1e6
             keys += created
-            _, encrypt_rate, encrypt_p50 = wrk(port, "Encrypt", encrypt, window * 2, conns)
+            encrypt_rate, encrypt_p50, of_bare, bare_rates = encrypt_against_bare(
+                port, encrypt, bare_bin, window, conns)
+            bare += bare_rates
             rss_before = rss_mb(trent.proc.pid)
             # The median of three restarts: one start can fall in a slow moment of the
             # machine.
@@ -196,7 +212,7 @@ def main():
             wrk(port, "Encrypt", encrypt, window, conns)
             rss_after = rss_mb(trent.proc.pid)
             rows.append(dict(keys=keys, create=create_rate, create_p50=create_p50, cpu=cpu_us,
-                             encrypt=encrypt_rate, encrypt_p50=encrypt_p50,
+                             encrypt=encrypt_rate, encrypt_p50=encrypt_p50, of_bare=of_bare,
                              restart=restart * 1000, rss_before=rss_before, rss_after=rss_after))
             print(f"  {keys:>7} keys: CreateKey {create_rate:,.0f}/s, Encrypt {encrypt_rate:,.0f}/s,"
                   f" restart {restart * 1000:.0f} ms", file=sys.stderr, flush=True)
@@ -213,12 +229,10 @@ def main():
     finally:
         trent.stop()
         shutil.rmtree(data, ignore_errors=True)
-    bare.append(bare_rate(bare_bin, window * 2, conns))
-    bare_mean = sum(bare) / len(bare)
 
     empty = rows[0]
     print(f"trent {os.path.basename(trent_bin)}: one core for the server, one for wrk "
-          f"(-c{conns}); bare axum handler: {bare[0]:,.0f} and {bare[1]:,.0f} req/s\n")
+          f"(-c{conns}); bare axum handler: {min(bare):,.0f} to {max(bare):,.0f} req/s\n")
     print("| keys | CreateKey/s (p50) | of the first | CPU per CreateKey | Encrypt 1 KiB/s (p50) "
           "| of bare axum | restart after kill -9 (median of 3) | RSS before / after restart |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -226,7 +240,7 @@ def main():
         print(f"| {row['keys']:,} | {row['create']:,.0f} ({row['create_p50']:.1f} ms) "
               f"| {row['create'] / empty['create']:.0%} | {row['cpu']:.0f} µs "
               f"| {row['encrypt']:,.0f} ({row['encrypt_p50']:.2f} ms) "
-              f"| {row['encrypt'] / bare_mean:.0%} | {row['restart']:.0f} ms "
+              f"| {row['of_bare']:.0%} | {row['restart']:.0f} ms "
               f"| {row['rss_before']:.0f} / {row['rss_after']:.0f} MB |")
 
 
