@@ -105,25 +105,22 @@ impl<'de> Reader<'de> {
         std::str::from_utf8(raw).map_err(|_| Declined)
     }
 
-    /// An integer as JSON writes one (no leading zero, fraction or exponent) that fits
-    /// an `i64`.
-    fn integer(&mut self) -> Result<i64> {
+    /// A non-negative integer as JSON writes one (no sign, leading zero, fraction or
+    /// exponent) that fits a `u64`. No KMS integer may be negative, and `-0` reads as a
+    /// float in JSON readers: a sign is left to the full path.
+    fn integer(&mut self) -> Result<u64> {
         self.skip_whitespace();
         let start = self.at;
-        if self.body.get(self.at) == Some(&b'-') {
-            self.at += 1;
-        }
-        let digits = self.at;
         while self.body.get(self.at).is_some_and(u8::is_ascii_digit) {
             self.at += 1;
         }
-        let count = self.at - digits;
-        let leading_zero = count > 1 && self.body[digits] == b'0';
+        let digits = &self.body[start..self.at];
+        let leading_zero = digits.len() > 1 && digits[0] == b'0';
         let fraction = matches!(self.body.get(self.at), Some(b'.' | b'e' | b'E'));
-        if count == 0 || leading_zero || fraction {
+        if digits.is_empty() || leading_zero || fraction {
             return Err(Declined);
         }
-        std::str::from_utf8(&self.body[start..self.at])
+        std::str::from_utf8(digits)
             .ok()
             .and_then(|text| text.parse().ok())
             .ok_or(Declined)
@@ -212,12 +209,9 @@ impl<'de> de::Deserializer<'de> for Value<'_, 'de> {
             }
             Form::Integer => {
                 let n = self.reader.integer()?;
-                self.scalar(Scalar::Integer(n))?;
-                // As serde_json's numbers visit.
-                match u64::try_from(n) {
-                    Ok(n) => visitor.visit_u64(n),
-                    Err(_) => visitor.visit_i64(n),
-                }
+                self.scalar(Scalar::Integer(i64::try_from(n).map_err(|_| Declined)?))?;
+                // As serde_json's non-negative numbers visit.
+                visitor.visit_u64(n)
             }
             Form::Boolean => {
                 let b = self.reader.boolean()?;
