@@ -5,7 +5,8 @@
 //! It takes only an object of the input's own members, each once, whose values are
 //! strings of printable ASCII without escapes, base64 blobs, integers, booleans, and
 //! structures and maps of the same. Anything else (a list, a `null`, an escape, an
-//! unknown member, a violated constraint, a syntax error) is declined, and the full path
+//! unknown member or one the request type leaves unread, a violated constraint, a syntax
+//! error) is declined, and the full path
 //! ([`super::json`] and [`super::model::check`]) reads the body again and answers it,
 //! errors and all. What this path accepts, the full path accepts with the same request.
 
@@ -286,9 +287,16 @@ impl<'de> de::Deserializer<'de> for Value<'_, 'de> {
         visitor.visit_enum(BorrowedStrDeserializer::new(text))
     }
 
+    /// A member the request type does not read is declined: a blob's text is checked
+    /// as base64 only by the type that decodes it, and the full path refuses one that
+    /// is not base64 even where nothing reads it.
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value> {
+        Err(Declined)
+    }
+
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
-        unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+        unit unit_struct seq tuple tuple_struct map struct identifier
     }
 }
 
@@ -626,6 +634,18 @@ mod tests {
             let op = Operation::from_name(operation).expect("an operation");
             assert!(decode::<Seen>(op, body.as_bytes()).is_none(), "{body}");
         }
+        // A request type that leaves a blob member unread: the text is not base64 (the
+        // full path's SerializationException), and nothing here would have decoded it.
+        #[derive(Deserialize)]
+        #[allow(dead_code)]
+        struct KeyIdOnly {
+            #[serde(rename = "KeyId")]
+            key_id: String,
+        }
+        let body = br#"{"KeyId":"k","Plaintext":"AA*A"}"#;
+        assert!(decode::<KeyIdOnly>(Operation::Encrypt, body).is_none());
+        let body = br#"{"KeyId":"k","Plaintext":"AAAA"}"#;
+        assert!(decode::<KeyIdOnly>(Operation::Encrypt, body).is_none());
     }
 
     /// Every member of every plain request replaced, removed, doubled, joined by an
