@@ -144,6 +144,15 @@ impl Compound<'_> {
     }
 }
 
+/// Numbers are written by serde_json itself, so their text (floats above all) is its own.
+macro_rules! numbers_by_serde_json {
+    ($($method:ident: $type:ty),+ $(,)?) => {$(
+        fn $method(self, v: $type) -> Result {
+            self.by_serde_json(&v)
+        }
+    )+};
+}
+
 impl<'a> ser::Serializer for &'a mut Writer {
     type Ok = ();
     type Error = serde_json::Error;
@@ -160,53 +169,20 @@ impl<'a> ser::Serializer for &'a mut Writer {
         Ok(())
     }
 
-    fn serialize_i8(self, v: i8) -> Result {
-        self.by_serde_json(&v)
-    }
-
-    fn serialize_i16(self, v: i16) -> Result {
-        self.by_serde_json(&v)
-    }
-
-    fn serialize_i32(self, v: i32) -> Result {
-        self.by_serde_json(&v)
-    }
-
-    fn serialize_i64(self, v: i64) -> Result {
-        self.by_serde_json(&v)
-    }
-
-    fn serialize_i128(self, v: i128) -> Result {
-        self.by_serde_json(&v)
-    }
-
-    fn serialize_u8(self, v: u8) -> Result {
-        self.by_serde_json(&v)
-    }
-
-    fn serialize_u16(self, v: u16) -> Result {
-        self.by_serde_json(&v)
-    }
-
-    fn serialize_u32(self, v: u32) -> Result {
-        self.by_serde_json(&v)
-    }
-
-    fn serialize_u64(self, v: u64) -> Result {
-        self.by_serde_json(&v)
-    }
-
-    fn serialize_u128(self, v: u128) -> Result {
-        self.by_serde_json(&v)
-    }
-
-    fn serialize_f32(self, v: f32) -> Result {
-        self.by_serde_json(&v)
-    }
-
-    fn serialize_f64(self, v: f64) -> Result {
-        self.by_serde_json(&v)
-    }
+    numbers_by_serde_json!(
+        serialize_i8: i8,
+        serialize_i16: i16,
+        serialize_i32: i32,
+        serialize_i64: i64,
+        serialize_i128: i128,
+        serialize_u8: u8,
+        serialize_u16: u16,
+        serialize_u32: u32,
+        serialize_u64: u64,
+        serialize_u128: u128,
+        serialize_f32: f32,
+        serialize_f64: f64,
+    );
 
     fn serialize_char(self, v: char) -> Result {
         self.string(v.encode_utf8(&mut [0; 4]))
@@ -271,12 +247,12 @@ impl<'a> ser::Serializer for &'a mut Writer {
         Ok(self.open(b"[", b"]"))
     }
 
-    fn serialize_tuple(self, _len: usize) -> Result<Compound<'a>> {
-        Ok(self.open(b"[", b"]"))
+    fn serialize_tuple(self, len: usize) -> Result<Compound<'a>> {
+        self.serialize_seq(Some(len))
     }
 
-    fn serialize_tuple_struct(self, _name: &'static str, _len: usize) -> Result<Compound<'a>> {
-        Ok(self.open(b"[", b"]"))
+    fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Compound<'a>> {
+        self.serialize_seq(Some(len))
     }
 
     fn serialize_tuple_variant(
@@ -294,8 +270,8 @@ impl<'a> ser::Serializer for &'a mut Writer {
         Ok(self.open(b"{", b"}"))
     }
 
-    fn serialize_struct(self, _name: &'static str, _len: usize) -> Result<Compound<'a>> {
-        Ok(self.open(b"{", b"}"))
+    fn serialize_struct(self, _name: &'static str, len: usize) -> Result<Compound<'a>> {
+        self.serialize_map(Some(len))
     }
 
     fn serialize_struct_variant(

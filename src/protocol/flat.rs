@@ -194,6 +194,13 @@ impl<'de> Value<'_, 'de> {
         }
     }
 
+    /// A string member's text, checked.
+    fn text(&mut self) -> Result<&'de str> {
+        let text = self.reader.plain_string()?;
+        self.scalar(Scalar::Text(text))?;
+        Ok(text)
+    }
+
     fn nested(&mut self) -> Result<usize> {
         let depth = self.depth + 1;
         if depth > MAX_DEPTH {
@@ -209,11 +216,7 @@ impl<'de> de::Deserializer<'de> for Value<'_, 'de> {
 
     fn deserialize_any<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value> {
         match model::form(self.shapes, self.id) {
-            Form::Text => {
-                let text = self.reader.plain_string()?;
-                self.scalar(Scalar::Text(text))?;
-                visitor.visit_borrowed_str(text)
-            }
+            Form::Text => visitor.visit_borrowed_str(self.text()?),
             // The blob's own deserializer decodes the text, and refuses it if it is not
             // base64; it is never a `str` here, so that a kilobyte of base64 is not
             // checked for UTF-8 on the way.
@@ -224,7 +227,7 @@ impl<'de> de::Deserializer<'de> for Value<'_, 'de> {
             }
             Form::Integer => {
                 let n = self.reader.integer()?;
-                self.scalar(Scalar::Integer(i64::try_from(n).map_err(|_| Declined)?))?;
+                self.scalar(Scalar::Integer(n))?;
                 // As serde_json's non-negative numbers visit.
                 visitor.visit_u64(n)
             }
@@ -274,7 +277,7 @@ impl<'de> de::Deserializer<'de> for Value<'_, 'de> {
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
-        self,
+        mut self,
         _name: &'static str,
         _variants: &'static [&'static str],
         visitor: V,
@@ -282,9 +285,7 @@ impl<'de> de::Deserializer<'de> for Value<'_, 'de> {
         let Form::Text = model::form(self.shapes, self.id) else {
             return Err(Declined);
         };
-        let text = self.reader.plain_string()?;
-        self.scalar(Scalar::Text(text))?;
-        visitor.visit_enum(BorrowedStrDeserializer::new(text))
+        visitor.visit_enum(BorrowedStrDeserializer::new(self.text()?))
     }
 
     /// A member the request type does not read is declined: a blob's text is checked

@@ -68,13 +68,13 @@ const AWS_ENUM_ORDER: &[(&str, &[&str])] = &[
 /// an `UnknownOperationException`.
 pub fn check(operation: &str, body: &Json<'_>) -> Result<()> {
     let model = &*MODEL;
-    let Some(&input) = model.inputs.get(operation) else {
+    let Some(operation) = Operation::from_name(operation) else {
         return Err(KmsError::new(ErrorCode::UnknownOperation, ""));
     };
     if !body.is_object() {
         return Err(mismatch(body, "a Structure"));
     }
-    let Some(input) = input else {
+    let Some(input) = model.inputs[operation as usize] else {
         return Ok(());
     };
     let mut checker = Checker {
@@ -105,8 +105,7 @@ pub fn operations() -> impl Iterator<Item = &'static str> {
 /// ([`super::flat`]); `None` for an operation without input.
 pub(super) fn input(operation: Operation) -> Option<(&'static [Shape], Id)> {
     let model = &*MODEL;
-    let input = (*model.by_operation.get(operation as usize)?)?;
-    Some((&model.shapes, input))
+    Some((&model.shapes, model.inputs[operation as usize]?))
 }
 
 /// A shape as the flat path reads it.
@@ -143,7 +142,7 @@ pub(super) enum Scalar<'a> {
     /// (`deserialize_base64`): only its decoded length is checked here, so that a
     /// kilobyte is checked once, by the decoder.
     Base64(&'a [u8]),
-    Integer(i64),
+    Integer(u64),
     Boolean(bool),
 }
 
@@ -180,9 +179,9 @@ pub(super) type Id = usize;
 /// The compiled model: only the shapes reachable from some operation's input.
 struct Model {
     operations: Vec<Box<str>>,
-    inputs: HashMap<Box<str>, Option<Id>>,
-    /// The same, by [`Operation`]: the flat path's lookup, without hashing a name.
-    by_operation: Vec<Option<Id>>,
+    /// Each [`Operation`]'s input shape, by its place in [`Operation::ALL`]: a lookup
+    /// without hashing a name.
+    inputs: Vec<Option<Id>>,
     shapes: Vec<Shape>,
 }
 
@@ -278,20 +277,17 @@ impl Model {
             shapes: Vec::new(),
         };
         let mut operations = Vec::with_capacity(raw.operations.0.len());
-        let mut inputs = HashMap::with_capacity(raw.operations.0.len());
+        let mut inputs = vec![None; Operation::ALL.len()];
         for (name, op) in &raw.operations.0 {
             let input = op.input.as_ref().map(|r| builder.shape(&r.shape));
             operations.push(name.as_str().into());
-            inputs.insert(name.as_str().into(), input);
+            if let Some(known) = Operation::from_name(name) {
+                inputs[known as usize] = input;
+            }
         }
-        let by_operation = Operation::ALL
-            .iter()
-            .map(|op| inputs.get(op.name()).copied().flatten())
-            .collect();
         Self {
             operations,
             inputs,
-            by_operation,
             shapes: builder.shapes,
         }
     }
