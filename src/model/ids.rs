@@ -143,16 +143,34 @@ impl<'a> KeyRef<'a> {
 }
 
 /// A key id: a lowercase UUID, or `mrk-` and 32 hex digits for a multi-Region key.
+/// Every request that names a key by id checks one, so it is a table lookup per digit.
 pub fn is_key_id(s: &str) -> bool {
-    if let Some(hex) = s.strip_prefix("mrk-") {
-        return hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    match s.as_bytes() {
+        [b'm', b'r', b'k', b'-', hex @ ..] => hex.len() == 32 && all_hex(hex),
+        b => {
+            b.len() == 36
+                && [8, 13, 18, 23].iter().all(|&i| b[i] == b'-')
+                && all_hex(&b[..8])
+                && all_hex(&b[9..13])
+                && all_hex(&b[14..18])
+                && all_hex(&b[19..23])
+                && all_hex(&b[24..])
+        }
     }
-    let b = s.as_bytes();
-    b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| match i {
-            8 | 13 | 18 | 23 => *c == b'-',
-            _ => c.is_ascii_hexdigit(),
-        })
+}
+
+/// Whether every byte is a hex digit (either case), without a branch per byte.
+fn all_hex(bytes: &[u8]) -> bool {
+    const HEX: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut c = 0;
+        while c < 256 {
+            table[c] = (c as u8).is_ascii_hexdigit();
+            c += 1;
+        }
+        table
+    };
+    bytes.iter().fold(true, |all, &c| all & HEX[usize::from(c)])
 }
 
 /// The characters the model allows in an alias name (`^[a-zA-Z0-9:/_-]+$`).
@@ -271,5 +289,37 @@ mod tests {
             assert_eq!(err.message, format!("Invalid keyId '{bad}'"));
         }
         assert!(KeyRef::parse("alias/demo", Accepts::KeyOnly).is_err());
+    }
+
+    /// The table-driven check is the plain definition: each byte of a key id, and of
+    /// `mrk-` ids, replaced by every byte value in turn, and every length around 36.
+    #[test]
+    fn key_ids_are_exactly_hex_and_dashes() {
+        fn plain(s: &str) -> bool {
+            if let Some(hex) = s.strip_prefix("mrk-") {
+                return hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit());
+            }
+            s.len() == 36
+                && s.bytes().enumerate().all(|(i, c)| match i {
+                    8 | 13 | 18 | 23 => c == b'-',
+                    _ => c.is_ascii_hexdigit(),
+                })
+        }
+        for id in [ID, "mrk-1234abcd12ab34cd56ef1234567890ab"] {
+            assert!(is_key_id(id));
+            for at in 0..id.len() {
+                for c in 0..=127u8 {
+                    let mut bytes = id.as_bytes().to_vec();
+                    bytes[at] = c;
+                    let s = String::from_utf8(bytes).unwrap();
+                    assert_eq!(is_key_id(&s), plain(&s), "{s:?}");
+                }
+            }
+            for len in 0..48 {
+                let s: String = id.chars().cycle().take(len).collect();
+                assert_eq!(is_key_id(&s), plain(&s), "{s:?}");
+            }
+        }
+        assert!(!is_key_id("1234abcd-12ab-34cd-56ef-1234567890a\u{e9}"));
     }
 }
