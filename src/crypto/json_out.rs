@@ -5,7 +5,7 @@
 //! It differs from serde_json's own serializer in two ways, both for speed:
 //! - bytes ([`Secret`](super::Secret), `Base64`) are base64 strings, encoded straight into
 //!   the buffer (base64 never needs escaping);
-//! - a string is checked for what needs escaping a vector at a time and copied whole,
+//! - a string is checked for what needs escaping eight bytes at a time and copied whole,
 //!   where serde_json looks each byte up in a table. A string that does need escaping,
 //!   and every number, is written by serde_json itself, so the text is serde_json's.
 
@@ -77,11 +77,7 @@ impl Writer {
     }
 
     fn string(&mut self, s: &str) -> Result {
-        // No early exit, so that the check runs a vector at a time.
-        let escapes = s.bytes().fold(false, |any, b| {
-            any | (b < 0x20) | (b == b'"') | (b == b'\\')
-        });
-        if escapes {
+        if needs_escape(s.as_bytes()) {
             return self.by_serde_json(&s);
         }
         self.reserve(s.len() + 2);
@@ -90,6 +86,31 @@ impl Writer {
         self.0.push(b'"');
         Ok(())
     }
+}
+
+/// Whether JSON must escape any of `bytes` (a control character, `"` or `\\`), eight
+/// bytes at a time: every answer's names and ids pass through here.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    /// The high bit of some byte of `word` is set if one is below `n` (for `n` up to
+    /// 0x80), and of none if none is: the classic test, exact as a yes or no.
+    fn below(word: u64, n: u8) -> u64 {
+        word.wrapping_sub(ONES * u64::from(n)) & !word & HIGHS
+    }
+    fn escapes(word: u64) -> u64 {
+        below(word, 0x20)
+            | below(word ^ (ONES * u64::from(b'"')), 1)
+            | below(word ^ (ONES * u64::from(b'\\')), 1)
+    }
+    let mut words = bytes.chunks_exact(8);
+    let found = words.by_ref().fold(0, |found, chunk| {
+        found | escapes(u64::from_ne_bytes(chunk.try_into().unwrap_or_default()))
+    });
+    // The last few bytes as one more word, filled out with a byte that needs nothing.
+    let mut last = [b'a'; 8];
+    last[..words.remainder().len()].copy_from_slice(words.remainder());
+    (found | escapes(u64::from_ne_bytes(last))) != 0
 }
 
 /// For serde_json's writing into the same buffer: every write is whole, one append.
@@ -483,6 +504,22 @@ mod tests {
         // Grown more than once from its first 2 KiB, and still one document.
         assert!(written.len() > 8 * 2048);
         serde_json::from_slice::<serde_json::Value>(&written).unwrap();
+    }
+
+    /// The check runs eight bytes at a time: every character, at every place in strings
+    /// on both sides of a word's length, is escaped exactly where serde_json escapes it.
+    #[test]
+    fn strings_escape_wherever_the_character_falls() {
+        let characters = (0..=127u8).map(char::from).chain(['é', '\u{2028}', '𝄞']);
+        for c in characters {
+            for len in 1..=20 {
+                for at in 0..len {
+                    let text: String = (0..len).map(|i| if i == at { c } else { 'a' }).collect();
+                    let written = to_json(&text).unwrap();
+                    assert_eq!(*written, serde_json::to_vec(&text).unwrap(), "{text:?}");
+                }
+            }
+        }
     }
 
     #[test]
