@@ -60,9 +60,16 @@ impl Ctx {
 }
 
 /// Bytes that are not secret (ciphertexts, signatures, MACs, public keys): base64 on the
-/// wire, as [`to_json`](crate::crypto::json_out::to_json) writes bytes.
+/// wire, as [`to_json`](crate::crypto::json_out::to_json) writes bytes. Their buffer is
+/// kept for reuse once the answer is written ([`buffers`](crate::crypto::buffers)).
 #[derive(Debug)]
 pub struct Base64(pub Vec<u8>);
+
+impl Drop for Base64 {
+    fn drop(&mut self) {
+        crate::crypto::buffers::give(std::mem::take(&mut self.0));
+    }
+}
 
 impl Serialize for Base64 {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {

@@ -47,7 +47,7 @@ pub fn seal(
     context: &EncryptionContext,
 ) -> Vec<u8> {
     let mut blob =
-        Vec::with_capacity(2 + key_id.len() + 32 + NONCE_LEN + plaintext.len() + TAG_LEN);
+        super::buffers::take(2 + key_id.len() + 32 + NONCE_LEN + plaintext.len() + TAG_LEN);
     blob.push(VERSION);
     blob.push(key_id.len() as u8);
     blob.extend_from_slice(key_id.as_bytes());

@@ -6,6 +6,7 @@
 pub mod agreement;
 pub mod attestation;
 pub mod blob;
+pub mod buffers;
 pub mod cms;
 pub mod json_out;
 pub mod mac;

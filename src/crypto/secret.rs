@@ -9,15 +9,18 @@ use serde::de::{Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 use zeroize::Zeroize;
 
-/// A byte buffer wiped, capacity and all, when dropped. `zeroize` wipes a `Vec` one
-/// byte at a time; this wipes it in bulk (still behind `zeroize`'s barrier), which for a
-/// kilobyte is the difference between a memset and a loop as long as sealing it.
+use super::buffers;
+
+/// A byte buffer wiped, capacity and all, when dropped, and then kept by its thread for
+/// reuse ([`buffers`]). `zeroize` wipes a `Vec` one byte at a time; this wipes it in bulk
+/// (still behind `zeroize`'s barrier), which for a kilobyte is the difference between a
+/// memset and a loop as long as sealing it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Wiped(Vec<u8>);
 
 impl Wiped {
     pub fn with_capacity(capacity: usize) -> Self {
-        Self(Vec::with_capacity(capacity))
+        Self(buffers::take(capacity))
     }
 }
 
@@ -25,6 +28,7 @@ impl Drop for Wiped {
     fn drop(&mut self) {
         zeroize::zeroize_bytes(&mut self.0);
         self.0.spare_capacity_mut().zeroize();
+        buffers::give(std::mem::take(&mut self.0));
     }
 }
 
@@ -123,10 +127,13 @@ pub fn deserialize_base64<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D:
             decode(text)
         }
     }
+    /// Into a kept buffer, wiped if the text turns out not to be base64 halfway.
     fn decode<E: serde::de::Error>(text: &[u8]) -> Result<Vec<u8>, E> {
-        STANDARD
-            .decode_to_vec(text)
-            .map_err(|_| E::custom("a blob member is not valid base64"))
+        let mut bytes = Wiped::with_capacity(text.len() / 4 * 3);
+        match STANDARD.decode_append(text, &mut *bytes) {
+            Ok(()) => Ok(std::mem::take(&mut bytes.0)),
+            Err(_) => Err(E::custom("a blob member is not valid base64")),
+        }
     }
     d.deserialize_str(Blob)
 }
