@@ -12,7 +12,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use axum::body::{Body, Bytes, to_bytes};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
@@ -33,13 +33,34 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-amzn-requestid");
 /// Above the largest valid request (a 256 KiB attestation document, base64-encoded).
 pub const MAX_BODY: usize = 1024 * 1024;
 
-/// `POST /`: one KMS request.
-pub async fn handle(State(svc): State<Arc<Service>>, request: Request) -> Response {
+/// `POST /`: one KMS request. What the answer needs of the headers is read here, before
+/// the body arrives, and the headers are dropped: held across the wait, they (and the
+/// request they came in) would make the answer's future, which axum boxes for every
+/// request, too large for malloc's per-thread cache.
+pub fn handle(State(svc): State<Arc<Service>>, request: Request) -> impl Future<Output = Response> {
     let (parts, body) = request.into_parts();
     let headers = &parts.headers;
-    // From the thread's CSPRNG, not a getrandom system call per request.
-    let request_id = uuid::Builder::from_random_bytes(crate::crypto::random_array()).into_uuid();
-    let op = operation(headers);
+    let head = Head {
+        // From the thread's CSPRNG, not a getrandom system call per request.
+        request_id: uuid::Builder::from_random_bytes(crate::crypto::random_array()).into_uuid(),
+        op: operation(headers),
+        scope: scope::from_headers(headers, &svc.default_scope),
+        announced: announced_length(headers),
+    };
+    answer(svc, head, body)
+}
+
+/// What [`answer`] needs of a request's headers.
+struct Head {
+    request_id: uuid::Uuid,
+    op: Result<Operation>,
+    scope: crate::model::Scope,
+    /// Its Content-Length.
+    announced: Option<u64>,
+}
+
+async fn answer(svc: Arc<Service>, head: Head, body: Body) -> Response {
+    let (request_id, op) = (head.request_id, &head.op);
     // The request line's level: info in JSON mode, else debug; skipped when filtered out,
     // so the hot path keeps no copy of the key id for nothing.
     let json_logs = svc.config.log_format == crate::config::LogFormat::Json;
@@ -57,16 +78,16 @@ pub async fn handle(State(svc): State<Arc<Service>>, request: Request) -> Respon
     let result = async {
         // Read (or refuse) the body first: an answer sent before it is read would leave
         // the rest of it in the connection.
-        let body = read_body(headers, body)
+        let body = collect(head.announced, body, MAX_BODY)
             .await
+            .map_err(body_error)
             .inspect_err(|_| close = true)?;
         let op = op.clone()?;
-        let scope = scope::from_headers(headers, &svc.default_scope);
         // The body is checked and decoded into the operation's request here, then wiped
         // (it may hold a plaintext); a panic on the way is an internal error.
         let prepared = std::panic::catch_unwind(AssertUnwindSafe(|| {
             let key_id = logged.then_some(&mut key_id);
-            crate::api::prepare(svc.clone(), scope, request_id, op, &body, key_id)
+            crate::api::prepare(svc.clone(), head.scope, request_id, op, &body, key_id)
         }))
         .unwrap_or_else(|_| Err(KmsError::panicked()));
         wipe(body);
@@ -94,7 +115,7 @@ pub async fn handle(State(svc): State<Arc<Service>>, request: Request) -> Respon
     }
     log_request(
         json_logs,
-        op.ok().map(Operation::name),
+        op.as_ref().ok().map(|op| op.name()),
         key_id.as_deref(),
         response.status().as_u16(),
         code,
@@ -151,13 +172,13 @@ fn log_request(
     }
 }
 
+/// The operation `X-Amz-Target` names. Its bytes are compared with the names as they
+/// are: only a name's exact ASCII can match one, so they need no check for visible text.
 fn operation(headers: &HeaderMap) -> Result<Operation> {
-    let target = headers
+    headers
         .get(&TARGET)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or_default();
-    target
-        .strip_prefix(TARGET_PREFIX)
+        .and_then(|h| h.as_bytes().strip_prefix(TARGET_PREFIX.as_bytes()))
+        .and_then(|name| std::str::from_utf8(name).ok())
         .and_then(Operation::from_name)
         .ok_or_else(|| KmsError::new(ErrorCode::UnknownOperation, ""))
 }
@@ -183,19 +204,17 @@ fn serialization(e: impl std::fmt::Display) -> KmsError {
     )
 }
 
-/// The whole body, at most [`MAX_BODY`] bytes, in AWS's words when it can't be read.
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes> {
-    read_limited(headers, body, MAX_BODY)
-        .await
-        .map_err(|e| match e {
-            BodyError::TooLarge => KmsError::validation(format!(
-                "Request body is larger than the limit of {MAX_BODY} bytes"
-            )),
-            BodyError::CutShort => KmsError::new(
-                ErrorCode::Serialization,
-                "The request body ended before its announced length.",
-            ),
-        })
+/// Why a request body of at most [`MAX_BODY`] bytes could not be read, in AWS's words.
+fn body_error(e: BodyError) -> KmsError {
+    match e {
+        BodyError::TooLarge => KmsError::validation(format!(
+            "Request body is larger than the limit of {MAX_BODY} bytes"
+        )),
+        BodyError::CutShort => KmsError::new(
+            ErrorCode::Serialization,
+            "The request body ended before its announced length.",
+        ),
+    }
 }
 
 /// Why a request body could not be read.
@@ -204,28 +223,72 @@ pub enum BodyError {
     CutShort,
 }
 
+/// The Content-Length a request announces, if it is a number.
+fn announced_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
 /// The whole body, at most `limit` bytes (the API's and the test controls'). A larger one
 /// is refused from its Content-Length before any of it is read (a client announcing one
 /// need not send it).
-pub async fn read_limited(
+pub fn read_limited(
     headers: &HeaderMap,
     body: Body,
     limit: usize,
-) -> std::result::Result<Bytes, BodyError> {
-    let announced = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if announced.is_some_and(|n| n > limit as u64) {
-        return Err(BodyError::TooLarge);
-    }
-    to_bytes(body, limit).await.map_err(|e| {
-        // axum reports the limit by its words; anything else is a body cut short.
-        if e.to_string().contains("length limit") {
-            BodyError::TooLarge
-        } else {
-            BodyError::CutShort
+) -> impl Future<Output = std::result::Result<Bytes, BodyError>> + use<> {
+    collect(announced_length(headers), body, limit)
+}
+
+/// The body's frames, joined: a body that came with its head is one frame, taken as it
+/// is. Polled by hand rather than through `http_body_util`'s collector, whose future is
+/// several times the size of this one.
+fn collect(
+    announced: Option<u64>,
+    mut body: Body,
+    limit: usize,
+) -> impl Future<Output = std::result::Result<Bytes, BodyError>> {
+    let too_large = announced.is_some_and(|n| n > limit as u64);
+    let mut first: Option<Bytes> = None;
+    let mut joined: Vec<u8> = Vec::new();
+    std::future::poll_fn(move |cx| {
+        if too_large {
+            return Poll::Ready(Err(BodyError::TooLarge));
         }
+        loop {
+            let frame = match Pin::new(&mut body).poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => break,
+                Poll::Ready(Some(Err(_))) => return Poll::Ready(Err(BodyError::CutShort)),
+                Poll::Ready(Some(Ok(frame))) => frame,
+            };
+            // Trailers carry nothing KMS reads.
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            let held = first.as_ref().map_or(joined.len(), Bytes::len);
+            if held + data.len() > limit {
+                return Poll::Ready(Err(BodyError::TooLarge));
+            }
+            match first.take() {
+                None if joined.is_empty() => first = Some(data),
+                taken => {
+                    if let Some(taken) = taken {
+                        // Sized for the whole body at once, so that growing leaves no
+                        // copy of it behind (it may hold a plaintext).
+                        let whole = announced.map_or(0, |n| n as usize);
+                        joined.reserve_exact(whole.max(held + data.len()));
+                        joined.extend_from_slice(&taken);
+                    }
+                    joined.extend_from_slice(&data);
+                }
+            }
+        }
+        Poll::Ready(Ok(first
+            .take()
+            .unwrap_or_else(|| Bytes::from(std::mem::take(&mut joined)))))
     })
 }
 

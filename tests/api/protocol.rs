@@ -211,3 +211,97 @@ async fn a_body_announced_too_large_is_refused_without_waiting_for_it() {
     assert_eq!(r.status, 405);
     assert_eq!(r.json()["error"], "method not allowed");
 }
+
+/// A body in chunks is read whole, the limit holds for one without a length, and a body
+/// that ends before its announced length is answered, in AWS's words for each.
+#[tokio::test]
+async fn bodies_in_pieces_are_joined_and_bounded() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t = spawn().await;
+    let key = create_key(&t.client()).await;
+    let head = "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: TrentService.Encrypt\r\nContent-Type: application/x-amz-json-1.1\r\n";
+    let send = |parts: Vec<Vec<u8>>, close_write: bool| {
+        let addr = t.server().addr();
+        async move {
+            let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+            for part in parts {
+                stream.write_all(&part).await.unwrap();
+                stream.flush().await.unwrap();
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            if close_write {
+                stream.shutdown().await.unwrap();
+            }
+            let mut answer = Vec::new();
+            let mut buf = vec![0u8; 65536];
+            loop {
+                let n =
+                    tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut buf))
+                        .await
+                        .expect("an answer")
+                        .unwrap_or(0);
+                answer.extend_from_slice(&buf[..n]);
+                if n == 0 || answer.ends_with(b"}") {
+                    return String::from_utf8_lossy(&answer).into_owned();
+                }
+            }
+        }
+    };
+    let chunk = |text: &str| format!("{:x}\r\n{text}\r\n", text.len()).into_bytes();
+
+    // Three chunks, each sent on its own: one request.
+    let body = format!(r#"{{"KeyId": "{key}", "Plaintext": "aGVsbG8="}}"#);
+    let (a, rest) = body.split_at(10);
+    let (b, c) = rest.split_at(15);
+    let answer = send(
+        vec![
+            format!("{head}Transfer-Encoding: chunked\r\n\r\n").into_bytes(),
+            chunk(a),
+            chunk(b),
+            [chunk(c), b"0\r\n\r\n".to_vec()].concat(),
+        ],
+        false,
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"CiphertextBlob\""), "{answer}");
+
+    // Chunks past the limit, no length announced: refused once the limit is passed.
+    let big = "x".repeat(300 * 1024);
+    let answer = send(
+        vec![
+            format!("{head}Transfer-Encoding: chunked\r\n\r\n").into_bytes(),
+            chunk(&big),
+            chunk(&big),
+            chunk(&big),
+            chunk(&big),
+        ],
+        false,
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("connection: close"),
+        "{answer}"
+    );
+    assert!(
+        answer.ends_with(
+            r#"{"__type":"ValidationException","message":"Request body is larger than the limit of 1048576 bytes"}"#
+        ),
+        "{answer}"
+    );
+
+    // Half of an announced body, then the client stops sending.
+    let answer = send(
+        vec![format!("{head}Content-Length: {}\r\n\r\n{a}", body.len()).into_bytes()],
+        true,
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(
+        answer.ends_with(
+            r#"{"__type":"SerializationException","message":"The request body ended before its announced length."}"#
+        ),
+        "{answer}"
+    );
+}
