@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::de::DeserializeOwned;
 
 use crate::crypto::secret::Wiped;
@@ -306,7 +306,10 @@ fn respond(request_id: uuid::Uuid, result: Result<Wiped>) -> Response {
         Ok(body) => (axum::http::StatusCode::OK, Bytes::from_owner(body)),
         Err(e) => (e.code.status(), Bytes::from(error_body(&e))),
     };
-    let mut response = (status, body).into_response();
+    // Made directly: a body's own `into_response` would first set a content type of its
+    // own, to be replaced.
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
     let mut id = [0; uuid::fmt::Hyphenated::LENGTH];
