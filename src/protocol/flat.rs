@@ -107,6 +107,12 @@ impl<'de> Reader<'de> {
     /// A string of printable ASCII without escapes: its text is its value. (Keys and
     /// ids are short: one pass that stops at the first byte that is not plain.)
     fn plain_string(&mut self) -> Result<&'de str> {
+        std::str::from_utf8(self.plain_bytes()?).map_err(|_| Declined)
+    }
+
+    /// [`plain_string`](Self::plain_string)'s bytes, for a member name, which is compared
+    /// with the model's names as it is.
+    fn plain_bytes(&mut self) -> Result<&'de [u8]> {
         self.expect(b'"')?;
         let rest = &self.body[self.at..];
         let end = rest
@@ -117,7 +123,7 @@ impl<'de> Reader<'de> {
             return Err(Declined);
         }
         self.at += end + 1;
-        std::str::from_utf8(&rest[..end]).map_err(|_| Declined)
+        Ok(&rest[..end])
     }
 
     /// A non-negative integer as JSON writes one (no sign, leading zero, fraction or
@@ -325,12 +331,12 @@ impl<'de> de::MapAccess<'de> for Members<'_, 'de> {
                 .any(|(i, _)| self.seen & (1u128 << i) == 0);
             return if missing { Err(Declined) } else { Ok(None) };
         }
-        let name = self.reader.plain_string()?;
+        let name = self.reader.plain_bytes()?;
         let (i, member) = self
             .members
             .iter()
             .enumerate()
-            .find(|(_, m)| *m.name == *name)
+            .find(|(_, m)| m.name.as_bytes() == name)
             .filter(|(i, _)| *i < 128)
             .ok_or(Declined)?;
         if self.seen & (1u128 << i) != 0 {
@@ -339,6 +345,7 @@ impl<'de> de::MapAccess<'de> for Members<'_, 'de> {
         self.seen |= 1u128 << i;
         self.reader.expect(b':')?;
         self.value = Some(member.shape);
+        let name: &'static str = &member.name;
         seed.deserialize(name.into_deserializer()).map(Some)
     }
 
