@@ -7,7 +7,7 @@ At each checkpoint the run measures:
 - CreateKey/s for a window, 16 connections, and the server's CPU time per CreateKey
   (user + system from /proc, over the same window);
 - Encrypt 1 KiB req/s against a bare axum handler (`bare_axum`, on the same core) in
-  three pairs of windows, the bare handler's just before trent's: this machine's speed
+  five pairs of windows, the bare handler's just before trent's: this machine's speed
   moves by a third from one window to the next, so each trent window is compared with
   its neighbour, and the row shows the medians;
 - RSS before a `kill -9`, the time from exec to the first answer of the restarted
@@ -140,15 +140,15 @@ def bare_rate(bare_bin, seconds, connections):
         server.stop()
 
 
-def encrypt_against_bare(port, encrypt, bare_bin, window, connections):
-    """Three pairs of windows, bare then trent: the medians of trent's req/s, its p50
+def encrypt_against_bare(port, encrypt, bare_bin, window, connections, count=5):
+    """`count` pairs of windows, bare then trent: the medians of trent's req/s, its p50
     and trent's share of the bare handler's rate, and the bare handler's rates."""
     pairs = []
-    for _ in range(3):
+    for _ in range(count):
         bare = bare_rate(bare_bin, window, connections)
         _, rate, p50 = wrk(port, "Encrypt", encrypt, window, connections)
         pairs.append((rate, p50, rate / bare, bare))
-    median = [sorted(column)[1] for column in zip(*pairs)]
+    median = [sorted(column)[count // 2] for column in zip(*pairs)]
     return median[0], median[1], median[2], [pair[3] for pair in pairs]
 
 
