@@ -88,7 +88,7 @@ impl Writer {
     }
 }
 
-/// Whether JSON must escape any of `bytes` (a control character, `"` or `\\`), eight
+/// Whether JSON must escape any of `bytes` (a control character, `"` or `\`), eight
 /// bytes at a time: every answer's names and ids pass through here.
 fn needs_escape(bytes: &[u8]) -> bool {
     const ONES: u64 = u64::from_ne_bytes([0x01; 8]);

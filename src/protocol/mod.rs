@@ -276,8 +276,9 @@ fn collect(
                 None if joined.is_empty() => first = Some(data),
                 taken => {
                     if let Some(taken) = taken {
-                        // Sized for the whole body at once, so that growing leaves no
-                        // copy of it behind (it may hold a plaintext).
+                        // Sized for the whole announced body at once, so that growing
+                        // leaves no copy of it behind (it may hold a plaintext); a body
+                        // without a length (chunked) grows as it comes.
                         let whole = announced.map_or(0, |n| n as usize);
                         joined.reserve_exact(whole.max(held + data.len()));
                         joined.extend_from_slice(&taken);
