@@ -76,6 +76,17 @@ impl Writer {
         Ok(())
     }
 
+    /// A variant whose value is an array or object: closed by its own bracket, then `}`.
+    fn variant_compound(
+        &mut self,
+        variant: &str,
+        open: &[u8],
+        close: &'static [u8],
+    ) -> Result<Compound<'_>> {
+        self.variant(variant)?;
+        Ok(self.open(open, close))
+    }
+
     fn string(&mut self, s: &str) -> Result {
         if needs_escape(s.as_bytes()) {
             return self.by_serde_json(&s);
@@ -283,8 +294,7 @@ impl<'a> ser::Serializer for &'a mut Writer {
         variant: &'static str,
         _len: usize,
     ) -> Result<Compound<'a>> {
-        self.variant(variant)?;
-        Ok(self.open(b"[", b"]}"))
+        self.variant_compound(variant, b"[", b"]}")
     }
 
     fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'a>> {
@@ -302,8 +312,7 @@ impl<'a> ser::Serializer for &'a mut Writer {
         variant: &'static str,
         _len: usize,
     ) -> Result<Compound<'a>> {
-        self.variant(variant)?;
-        Ok(self.open(b"{", b"}}"))
+        self.variant_compound(variant, b"{", b"}}")
     }
 
     fn collect_str<T: Display + ?Sized>(self, value: &T) -> Result {

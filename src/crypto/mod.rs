@@ -27,9 +27,9 @@ use rand::Rng;
 
 /// `len` bytes from the thread-local CSPRNG (ChaCha, seeded from the OS).
 pub fn random_bytes(len: usize) -> Secret {
-    let mut bytes = vec![0u8; len];
-    rand::rng().fill_bytes(&mut bytes);
-    Secret::new(bytes)
+    let mut bytes = Secret::zeroed(len);
+    rand::rng().fill_bytes(bytes.expose_mut());
+    bytes
 }
 
 pub fn random_array<const N: usize>() -> [u8; N] {

@@ -65,6 +65,14 @@ impl Secret {
         Self(Wiped(bytes))
     }
 
+    /// `len` zero bytes to be filled (a decryption's output, random bytes), in a kept
+    /// buffer.
+    pub fn zeroed(len: usize) -> Self {
+        let mut bytes = Wiped::with_capacity(len);
+        bytes.resize(len, 0);
+        Self(bytes)
+    }
+
     pub fn expose(&self) -> &[u8] {
         &self.0
     }

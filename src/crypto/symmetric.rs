@@ -91,7 +91,7 @@ impl AesKey {
     pub fn open(&self, nonce: &[u8; NONCE_LEN], sealed: &[u8], aad: &[u8]) -> Option<Secret> {
         let (ciphertext, tag) = sealed.split_at_checked(sealed.len().checked_sub(TAG_LEN)?)?;
         let tag = Tag::from(<[u8; TAG_LEN]>::try_from(tag).ok()?);
-        let mut plaintext = Secret::new(vec![0; ciphertext.len()]);
+        let mut plaintext = Secret::zeroed(ciphertext.len());
         let buffer = InOutBuf::new(ciphertext, plaintext.expose_mut()).ok()?;
         self.with_cipher(|cipher| {
             cipher.decrypt_inout_detached(&Nonce::from(*nonce), aad, buffer, &tag)

@@ -95,8 +95,8 @@ pub fn check(operation: &str, body: &Json<'_>) -> Result<()> {
     }
 }
 
-/// The names of all operations in the model (54), in model order. The first call also
-/// compiles the model, so calling it at startup keeps that off the first request.
+/// The names of all operations in the model (54), in model order. (The model is compiled
+/// on first use: the first request that reaches a check or the flat path.)
 pub fn operations() -> impl Iterator<Item = &'static str> {
     MODEL.operations.iter().map(|name| &**name)
 }

@@ -362,7 +362,7 @@ fn material(value: Element, spec: KeySpec) -> Result<Material, BoxError> {
                 let bytes = match small.get_mut(..text.len() / 2) {
                     Some(bytes) => bytes,
                     None => {
-                        large = Secret::new(vec![0; text.len() / 2]);
+                        large = Secret::zeroed(text.len() / 2);
                         large.expose_mut()
                     }
                 };
